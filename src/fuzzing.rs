@@ -1,0 +1,1 @@
+//! Entry points for the fuzz targets in `fuzz/`: each target is one call here.

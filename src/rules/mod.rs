@@ -1,0 +1,1 @@
+//! See the crate documentation for where this module sits in the flow.
