@@ -1,1 +1,3 @@
-//! See the crate documentation for where this module sits in the flow.
+//! AST → `Program`: resolves names, type-checks ACLs, builds pattern sets.
+
+pub mod program;

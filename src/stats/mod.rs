@@ -1,1 +1,8 @@
-//! See the crate documentation for where this module sits in the flow.
+//! Live numbers shared by every worker and read by the runtime API: traffic
+//! counters and server state. Atomics only; this module depends on nothing.
+
+pub mod counters;
+pub mod server;
+
+pub use counters::Counters;
+pub use server::{AdminState, OpState, ServerState};

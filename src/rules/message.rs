@@ -1,0 +1,371 @@
+//! HTTP/1.1 message heads as the data plane parses them and the rules read
+//! and edit them.
+//!
+//! A head keeps its bytes in buffers that are cleared, not freed, between
+//! requests of a connection, so a steady keep-alive connection parses and
+//! edits heads without allocating.
+
+/// A list of header fields in one byte buffer. Names keep their case as
+/// received; lookups ignore case.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct HeaderBlock {
+    buf: Vec<u8>,
+    fields: Vec<Field>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Field {
+    name_start: u32,
+    name_end: u32,
+    value_end: u32,
+}
+
+impl HeaderBlock {
+    pub fn new() -> HeaderBlock {
+        HeaderBlock::default()
+    }
+
+    /// Empties the block, keeping its capacity.
+    pub fn clear(&mut self) {
+        self.buf.clear();
+        self.fields.clear();
+    }
+
+    pub fn len(&self) -> usize {
+        self.fields.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.fields.is_empty()
+    }
+
+    /// Appends a field at the end.
+    pub fn push(&mut self, name: &[u8], value: &[u8]) {
+        let name_start = self.buf.len() as u32;
+        self.buf.extend_from_slice(name);
+        let name_end = self.buf.len() as u32;
+        self.buf.extend_from_slice(value);
+        let value_end = self.buf.len() as u32;
+        self.fields.push(Field {
+            name_start,
+            name_end,
+            value_end,
+        });
+    }
+
+    /// The field at `index` as (name, value).
+    pub fn field(&self, index: usize) -> Option<(&[u8], &[u8])> {
+        let f = self.fields.get(index)?;
+        Some(self.split(*f))
+    }
+
+    /// Every field in order.
+    pub fn iter(&self) -> impl Iterator<Item = (&[u8], &[u8])> {
+        self.fields.iter().map(|f| self.split(*f))
+    }
+
+    /// The values of every field named `name` (case-insensitive), in order.
+    pub fn values<'a>(&'a self, name: &'a [u8]) -> impl Iterator<Item = &'a [u8]> + 'a {
+        self.iter()
+            .filter(move |(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v)
+    }
+
+    /// The first value of the field named `name`.
+    pub fn first(&self, name: &[u8]) -> Option<&[u8]> {
+        self.iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v)
+    }
+
+    pub fn contains(&self, name: &[u8]) -> bool {
+        self.first(name).is_some()
+    }
+
+    /// Removes every field named `name`; returns how many were removed.
+    pub fn remove(&mut self, name: &[u8]) -> usize {
+        let before = self.fields.len();
+        let buf = &self.buf;
+        self.fields.retain(|f| {
+            !buf[f.name_start as usize..f.name_end as usize].eq_ignore_ascii_case(name)
+        });
+        before - self.fields.len()
+    }
+
+    /// Removes the field at `index`.
+    pub fn remove_at(&mut self, index: usize) {
+        if index < self.fields.len() {
+            self.fields.remove(index);
+        }
+    }
+
+    /// Replaces every field named `name` by one field with `value`.
+    pub fn set(&mut self, name: &[u8], value: &[u8]) {
+        self.remove(name);
+        self.push(name, value);
+    }
+
+    /// Replaces the value of the field at `index`, keeping its place.
+    pub fn set_value_at(&mut self, index: usize, value: &[u8]) {
+        let Some(old) = self.fields.get(index).copied() else {
+            return;
+        };
+        let name_start = self.buf.len() as u32;
+        self.buf
+            .extend_from_within(old.name_start as usize..old.name_end as usize);
+        let name_end = self.buf.len() as u32;
+        self.buf.extend_from_slice(value);
+        self.fields[index] = Field {
+            name_start,
+            name_end,
+            value_end: self.buf.len() as u32,
+        };
+    }
+
+    /// Writes every field as `name: value\r\n`.
+    pub fn write_to(&self, out: &mut Vec<u8>) {
+        for (name, value) in self.iter() {
+            out.extend_from_slice(name);
+            out.extend_from_slice(b": ");
+            out.extend_from_slice(value);
+            out.extend_from_slice(b"\r\n");
+        }
+    }
+
+    fn split(&self, f: Field) -> (&[u8], &[u8]) {
+        (
+            &self.buf[f.name_start as usize..f.name_end as usize],
+            &self.buf[f.name_end as usize..f.value_end as usize],
+        )
+    }
+}
+
+/// HTTP version of a message.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Version {
+    Http10,
+    #[default]
+    Http11,
+}
+
+impl Version {
+    pub fn as_bytes(self) -> &'static [u8] {
+        match self {
+            Version::Http10 => b"HTTP/1.0",
+            Version::Http11 => b"HTTP/1.1",
+        }
+    }
+}
+
+/// A request head: request line and header fields.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RequestHead {
+    line: Vec<u8>,
+    method_end: u32,
+    pub version: Version,
+    pub headers: HeaderBlock,
+}
+
+impl RequestHead {
+    pub fn new() -> RequestHead {
+        RequestHead::default()
+    }
+
+    /// Empties the head, keeping its capacity.
+    pub fn clear(&mut self) {
+        self.line.clear();
+        self.method_end = 0;
+        self.version = Version::Http11;
+        self.headers.clear();
+    }
+
+    /// Sets the method and the request target (URI as received).
+    pub fn set_line(&mut self, method: &[u8], uri: &[u8], version: Version) {
+        self.line.clear();
+        self.line.extend_from_slice(method);
+        self.method_end = self.line.len() as u32;
+        self.line.extend_from_slice(uri);
+        self.version = version;
+    }
+
+    pub fn method(&self) -> &[u8] {
+        &self.line[..self.method_end as usize]
+    }
+
+    /// The request target as received (origin form `/p?q`, or absolute form).
+    pub fn uri(&self) -> &[u8] {
+        &self.line[self.method_end as usize..]
+    }
+
+    /// The path of the URI: from the first `/` after any scheme and
+    /// authority, up to `?`.
+    pub fn path(&self) -> &[u8] {
+        let uri = self.uri();
+        let without_authority = strip_scheme_authority(uri);
+        let end = without_authority
+            .iter()
+            .position(|&b| b == b'?')
+            .unwrap_or(without_authority.len());
+        &without_authority[..end]
+    }
+
+    /// The query string after `?`, without it; `None` when there is no `?`.
+    pub fn query(&self) -> Option<&[u8]> {
+        let uri = self.uri();
+        let q = uri.iter().position(|&b| b == b'?')?;
+        Some(&uri[q + 1..])
+    }
+
+    /// Replaces the URI.
+    pub fn set_uri(&mut self, uri: &[u8]) {
+        self.line.truncate(self.method_end as usize);
+        self.line.extend_from_slice(uri);
+    }
+
+    /// Replaces the path, keeping any scheme, authority and query.
+    pub fn set_path(&mut self, path: &[u8]) {
+        let uri = self.uri();
+        let prefix_len = uri.len() - strip_scheme_authority(uri).len();
+        let rest = &uri[prefix_len..];
+        let query_at = rest.iter().position(|&b| b == b'?').unwrap_or(rest.len());
+        let mut new_uri = Vec::with_capacity(uri.len() + path.len());
+        new_uri.extend_from_slice(&uri[..prefix_len]);
+        new_uri.extend_from_slice(path);
+        new_uri.extend_from_slice(&rest[query_at..]);
+        self.set_uri(&new_uri);
+    }
+
+    /// Writes the request line and headers, ending with the blank line.
+    pub fn write_to(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(self.method());
+        out.push(b' ');
+        out.extend_from_slice(self.uri());
+        out.push(b' ');
+        out.extend_from_slice(self.version.as_bytes());
+        out.extend_from_slice(b"\r\n");
+        self.headers.write_to(out);
+        out.extend_from_slice(b"\r\n");
+    }
+}
+
+/// A response head: status line and header fields.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ResponseHead {
+    pub version: Version,
+    pub status: u16,
+    reason: Vec<u8>,
+    pub headers: HeaderBlock,
+}
+
+impl ResponseHead {
+    pub fn new() -> ResponseHead {
+        ResponseHead::default()
+    }
+
+    pub fn clear(&mut self) {
+        self.version = Version::Http11;
+        self.status = 0;
+        self.reason.clear();
+        self.headers.clear();
+    }
+
+    pub fn set_status(&mut self, version: Version, status: u16, reason: &[u8]) {
+        self.version = version;
+        self.status = status;
+        self.reason.clear();
+        self.reason.extend_from_slice(reason);
+    }
+
+    pub fn reason(&self) -> &[u8] {
+        &self.reason
+    }
+
+    /// Writes the status line and headers, ending with the blank line.
+    pub fn write_to(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(self.version.as_bytes());
+        out.push(b' ');
+        let mut code = [b'0'; 3];
+        let mut s = self.status.min(999);
+        for digit in code.iter_mut().rev() {
+            *digit = b'0' + (s % 10) as u8;
+            s /= 10;
+        }
+        out.extend_from_slice(&code);
+        out.push(b' ');
+        out.extend_from_slice(&self.reason);
+        out.extend_from_slice(b"\r\n");
+        self.headers.write_to(out);
+        out.extend_from_slice(b"\r\n");
+    }
+}
+
+/// The part of a URI from its path on: `http://h:1/p?q` → `/p?q`.
+fn strip_scheme_authority(uri: &[u8]) -> &[u8] {
+    if uri.first() == Some(&b'/') {
+        return uri;
+    }
+    let Some(scheme_end) = uri.windows(3).position(|w| w == b"://") else {
+        return uri;
+    };
+    let after = &uri[scheme_end + 3..];
+    match after.iter().position(|&b| b == b'/' || b == b'?') {
+        Some(p) => &after[p..],
+        None => &[],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn header_lookup_ignores_case_and_keeps_order() {
+        let mut h = HeaderBlock::new();
+        h.push(b"Host", b"a");
+        h.push(b"X-A", b"1");
+        h.push(b"x-a", b"2");
+        assert_eq!(h.first(b"host"), Some(&b"a"[..]));
+        assert_eq!(h.values(b"X-a").collect::<Vec<_>>(), vec![b"1", b"2"]);
+        assert_eq!(h.remove(b"X-A"), 2);
+        assert_eq!(h.len(), 1);
+        h.set(b"host", b"b");
+        assert_eq!(h.first(b"Host"), Some(&b"b"[..]));
+    }
+
+    #[test]
+    fn set_value_at_keeps_position() {
+        let mut h = HeaderBlock::new();
+        h.push(b"A", b"1");
+        h.push(b"B", b"2");
+        h.set_value_at(0, b"one");
+        assert_eq!(h.field(0), Some((&b"A"[..], &b"one"[..])));
+        assert_eq!(h.field(1), Some((&b"B"[..], &b"2"[..])));
+    }
+
+    #[test]
+    fn request_path_and_query() {
+        let mut r = RequestHead::new();
+        r.set_line(b"GET", b"/a/b?x=1&y=2", Version::Http11);
+        assert_eq!(r.path(), b"/a/b");
+        assert_eq!(r.query(), Some(&b"x=1&y=2"[..]));
+        r.set_line(b"GET", b"http://example.com:8080/p?q", Version::Http11);
+        assert_eq!(r.path(), b"/p");
+        r.set_path(b"/new");
+        assert_eq!(r.uri(), b"http://example.com:8080/new?q");
+    }
+
+    #[test]
+    fn heads_serialize_as_http11() {
+        let mut r = RequestHead::new();
+        r.set_line(b"GET", b"/", Version::Http11);
+        r.headers.push(b"Host", b"x");
+        let mut out = Vec::new();
+        r.write_to(&mut out);
+        assert_eq!(out, b"GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+        let mut s = ResponseHead::new();
+        s.set_status(Version::Http10, 503, b"Service Unavailable");
+        out.clear();
+        s.write_to(&mut out);
+        assert_eq!(out, b"HTTP/1.0 503 Service Unavailable\r\n\r\n");
+    }
+}

@@ -1,0 +1,75 @@
+//! Cumulative traffic counters of a proxy or a server, as `show stat` reports
+//! them. Relaxed atomics: each counter is independent and only ever summed.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// Counters shared by frontends, backends and servers. Not every field is
+/// meaningful for every kind; the unused ones stay 0.
+#[derive(Debug, Default)]
+pub struct Counters {
+    /// Sessions (connections accepted or sent) in total: `stot`.
+    pub sessions_total: AtomicU64,
+    /// Bytes received from clients: `bin`.
+    pub bytes_in: AtomicU64,
+    /// Bytes sent to clients: `bout`.
+    pub bytes_out: AtomicU64,
+    /// Requests denied by rules: `dreq`.
+    pub denied_req: AtomicU64,
+    /// Responses denied by rules: `dresp`.
+    pub denied_resp: AtomicU64,
+    /// Request errors: `ereq`.
+    pub errors_req: AtomicU64,
+    /// Connection errors to servers: `econ`.
+    pub errors_conn: AtomicU64,
+    /// Response errors: `eresp`.
+    pub errors_resp: AtomicU64,
+    /// Retries: `wretr`.
+    pub retries: AtomicU64,
+    /// Redispatches: `wredis`.
+    pub redispatches: AtomicU64,
+    /// Times the server was chosen by the balancer: `lbtot`.
+    pub lb_total: AtomicU64,
+    /// HTTP requests: `req_tot`.
+    pub http_requests: AtomicU64,
+    /// HTTP responses by class 1xx..5xx, then other: `hrsp_*`.
+    pub http_responses: [AtomicU64; 6],
+    /// Sessions that the client aborted: `cli_abrt`.
+    pub client_aborts: AtomicU64,
+    /// Sessions that the server aborted: `srv_abrt`.
+    pub server_aborts: AtomicU64,
+    /// Failed health checks: `chkfail`.
+    pub check_failures: AtomicU64,
+    /// UP to DOWN transitions: `chkdown`.
+    pub check_downs: AtomicU64,
+    /// Connections rejected by `tcp-request connection` rules: `dcon`.
+    pub denied_conn: AtomicU64,
+    /// Sessions rejected by `tcp-request content` rules: `dses`.
+    pub denied_sess: AtomicU64,
+}
+
+impl Counters {
+    pub fn add(counter: &AtomicU64, n: u64) {
+        counter.fetch_add(n, Ordering::Relaxed);
+    }
+
+    pub fn inc(counter: &AtomicU64) {
+        counter.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub fn read(counter: &AtomicU64) -> u64 {
+        counter.load(Ordering::Relaxed)
+    }
+
+    /// Counts an HTTP response under its status class.
+    pub fn count_status(&self, status: u16) {
+        let class = match status {
+            100..=199 => 0,
+            200..=299 => 1,
+            300..=399 => 2,
+            400..=499 => 3,
+            500..=599 => 4,
+            _ => 5,
+        };
+        Counters::inc(&self.http_responses[class]);
+    }
+}
