@@ -95,7 +95,9 @@ impl SectionKind {
 
     /// The section kind a keyword opens, if it opens one.
     pub fn from_keyword(word: &str) -> Option<SectionKind> {
-        SectionKind::ALL.into_iter().find(|k| k.as_keyword() == word)
+        SectionKind::ALL
+            .into_iter()
+            .find(|k| k.as_keyword() == word)
     }
 }
 
