@@ -130,7 +130,9 @@ fn parse_host(host: &str, family: Family, resolve: bool) -> Result<IpAddr, Strin
 
 /// Every socket address of a parsed inet address (one per port of a range).
 pub fn expand(ip: IpAddr, ports: (u16, u16)) -> Vec<SocketAddr> {
-    (ports.0..=ports.1).map(|p| SocketAddr::new(ip, p)).collect()
+    (ports.0..=ports.1)
+        .map(|p| SocketAddr::new(ip, p))
+        .collect()
 }
 
 #[cfg(test)]

@@ -10,21 +10,76 @@ use crate::config::diag::Diagnostic;
 
 /// Bind options lbd acts on.
 const SUPPORTED: &[&str] = &[
-    "name", "ssl", "crt", "crt-list", "alpn", "accept-proxy", "v4v6", "v6only", "ca-file",
-    "verify", "ssl-min-ver", "ciphers", "ciphersuites",
+    "name",
+    "ssl",
+    "crt",
+    "crt-list",
+    "alpn",
+    "accept-proxy",
+    "v4v6",
+    "v6only",
+    "ca-file",
+    "verify",
+    "ssl-min-ver",
+    "ciphers",
+    "ciphersuites",
 ];
 
 /// Bind options HAProxy 2.6 knows that lbd does not support.
 const NOT_SUPPORTED: &[&str] = &[
-    "accept-netscaler-cip", "allow-0rtt", "backlog", "ca-ignore-err", "ca-sign-file",
-    "ca-sign-pass", "ca-verify-file", "crl-file", "crt-ignore-err", "curves", "defer-accept",
-    "ecdhe", "expose-fd", "force-sslv3", "force-tlsv10", "force-tlsv11", "force-tlsv12",
-    "force-tlsv13", "generate-certificates", "gid", "group", "id", "interface", "level",
-    "maxconn", "mode", "mss", "namespace", "nice", "no-ca-names", "no-sslv3", "no-tls-tickets",
-    "no-tlsv10", "no-tlsv11", "no-tlsv12", "no-tlsv13", "npn", "prefer-client-ciphers",
-    "process", "proto", "quic-cc-algo", "quic-force-retry", "severity-output", "shards",
-    "ssl-max-ver", "strict-sni", "tcp-ut", "tfo", "thread", "tls-ticket-keys", "transparent",
-    "uid", "user",
+    "accept-netscaler-cip",
+    "allow-0rtt",
+    "backlog",
+    "ca-ignore-err",
+    "ca-sign-file",
+    "ca-sign-pass",
+    "ca-verify-file",
+    "crl-file",
+    "crt-ignore-err",
+    "curves",
+    "defer-accept",
+    "ecdhe",
+    "expose-fd",
+    "force-sslv3",
+    "force-tlsv10",
+    "force-tlsv11",
+    "force-tlsv12",
+    "force-tlsv13",
+    "generate-certificates",
+    "gid",
+    "group",
+    "id",
+    "interface",
+    "level",
+    "maxconn",
+    "mode",
+    "mss",
+    "namespace",
+    "nice",
+    "no-ca-names",
+    "no-sslv3",
+    "no-tls-tickets",
+    "no-tlsv10",
+    "no-tlsv11",
+    "no-tlsv12",
+    "no-tlsv13",
+    "npn",
+    "prefer-client-ciphers",
+    "process",
+    "proto",
+    "quic-cc-algo",
+    "quic-force-retry",
+    "severity-output",
+    "shards",
+    "ssl-max-ver",
+    "strict-sni",
+    "tcp-ut",
+    "tfo",
+    "thread",
+    "tls-ticket-keys",
+    "transparent",
+    "uid",
+    "user",
 ];
 
 /// Compiles `bind <addr>[,<addr>]* [options]`.
@@ -101,7 +156,9 @@ pub fn compile(line: &LineDecl, cx: &Cx) -> Result<Bind, Diagnostic> {
                     other => {
                         return Err(Diagnostic::error(
                             v.span,
-                            format!("'verify' expects 'none', 'optional' or 'required', got '{other}'"),
+                            format!(
+                                "'verify' expects 'none', 'optional' or 'required', got '{other}'"
+                            ),
                         ));
                     }
                 };
@@ -109,8 +166,14 @@ pub fn compile(line: &LineDecl, cx: &Cx) -> Result<Bind, Diagnostic> {
             }
             "ssl-min-ver" => {
                 let v = value()?;
-                if !matches!(v.text.as_str(), "SSLv3" | "TLSv1.0" | "TLSv1.1" | "TLSv1.2" | "TLSv1.3") {
-                    return Err(Diagnostic::error(v.span, format!("'ssl-min-ver' expects a TLS version, got '{}'", v.text)));
+                if !matches!(
+                    v.text.as_str(),
+                    "SSLv3" | "TLSv1.0" | "TLSv1.1" | "TLSv1.2" | "TLSv1.3"
+                ) {
+                    return Err(Diagnostic::error(
+                        v.span,
+                        format!("'ssl-min-ver' expects a TLS version, got '{}'", v.text),
+                    ));
                 }
                 tls.min_version = Some(v.text.clone());
                 2
@@ -129,7 +192,10 @@ pub fn compile(line: &LineDecl, cx: &Cx) -> Result<Bind, Diagnostic> {
     }
     if ssl {
         if tls.certs.is_empty() && tls.crt_lists.is_empty() {
-            return Err(Diagnostic::error(line.keyword().span, "'bind ... ssl' needs a certificate ('crt' or 'crt-list')"));
+            return Err(Diagnostic::error(
+                line.keyword().span,
+                "'bind ... ssl' needs a certificate ('crt' or 'crt-list')",
+            ));
         }
         bind.tls = Some(tls);
     } else if !tls.certs.is_empty() || !tls.crt_lists.is_empty() {
@@ -141,7 +207,10 @@ pub fn compile(line: &LineDecl, cx: &Cx) -> Result<Bind, Diagnostic> {
 
 fn unknown_option(word: &Word) -> Diagnostic {
     if NOT_SUPPORTED.contains(&word.text.as_str()) {
-        return Diagnostic::error(word.span, format!("bind option '{}' is not supported by lbd", word.text));
+        return Diagnostic::error(
+            word.span,
+            format!("bind option '{}' is not supported by lbd", word.text),
+        );
     }
     let diag = Diagnostic::error(word.span, format!("unknown bind option '{}'", word.text));
     match best_match(&word.text, SUPPORTED.iter().chain(NOT_SUPPORTED).copied()) {

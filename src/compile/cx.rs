@@ -83,7 +83,10 @@ impl<'s> Cx<'s> {
             DefaultPath::Current => PathBuf::new(),
             DefaultPath::Config => config_dir(),
             DefaultPath::Origin(dir) => dir.clone(),
-            DefaultPath::Parent => config_dir().parent().map(Path::to_path_buf).unwrap_or_default(),
+            DefaultPath::Parent => config_dir()
+                .parent()
+                .map(Path::to_path_buf)
+                .unwrap_or_default(),
         }
     }
 

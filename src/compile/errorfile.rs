@@ -38,7 +38,10 @@ pub fn compile(line: &LineDecl, cx: &Cx) -> Result<(u16, Arc<[u8]>), Diagnostic>
     let response = normalize(&bytes).map_err(|why| {
         Diagnostic::error(
             file_word.span,
-            format!("'errorfile': '{}' is not a valid HTTP response ({why})", path.display()),
+            format!(
+                "'errorfile': '{}' is not a valid HTTP response ({why})",
+                path.display()
+            ),
         )
     })?;
     Ok((code, response.into()))
@@ -59,7 +62,11 @@ pub fn normalize(bytes: &[u8]) -> Result<Vec<u8>, &'static str> {
         return Err("it has no status line");
     };
     let mut out = Vec::with_capacity(bytes.len() + 8);
-    out.extend_from_slice(if version == 0 { b"HTTP/1.0 " } else { b"HTTP/1.1 " });
+    out.extend_from_slice(if version == 0 {
+        b"HTTP/1.0 "
+    } else {
+        b"HTTP/1.1 "
+    });
     out.extend_from_slice(code.to_string().as_bytes());
     out.push(b' ');
     out.extend_from_slice(response.reason.unwrap_or("").as_bytes());

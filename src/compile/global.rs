@@ -31,7 +31,11 @@ pub fn compile<'a>(sections: impl Iterator<Item = &'a SectionDecl>, cx: &mut Cx)
 fn compile_line(global: &mut Global, line: &LineDecl, cx: &mut Cx) {
     let words: Vec<&str> = line.words.iter().take(2).map(|w| w.text.as_str()).collect();
     let Some(row) = keywords::find(GLOBAL_KEYWORDS, &words) else {
-        if line.keyword().text.starts_with(keywords::GLOBAL_TUNE_PREFIX) {
+        if line
+            .keyword()
+            .text
+            .starts_with(keywords::GLOBAL_TUNE_PREFIX)
+        {
             let msg = format!("'{}' is not supported by lbd", line.keyword().text);
             cx.report(Diagnostic::error(line.keyword().span, msg));
             return;
@@ -70,20 +74,36 @@ fn unknown(line: &LineDecl) -> Diagnostic {
     }
 }
 
-fn apply(global: &mut Global, keyword: &str, line: &LineDecl, cx: &mut Cx) -> Result<(), Diagnostic> {
+fn apply(
+    global: &mut Global,
+    keyword: &str,
+    line: &LineDecl,
+    cx: &mut Cx,
+) -> Result<(), Diagnostic> {
     match keyword {
         "daemon" | "quiet" => {
             global.daemon |= keyword == "daemon";
             args::no_more(line, 1, keyword)
         }
         "maxconn" => {
-            global.maxconn = args::uint(required(line, 1, keyword, "a number")?, keyword, u64::from(u32::MAX))? as u32;
+            global.maxconn = args::uint(
+                required(line, 1, keyword, "a number")?,
+                keyword,
+                u64::from(u32::MAX),
+            )? as u32;
             args::no_more(line, 2, keyword)
         }
         "nbthread" => {
-            let n = args::uint(required(line, 1, keyword, "a number of threads")?, keyword, 4096)?;
+            let n = args::uint(
+                required(line, 1, keyword, "a number of threads")?,
+                keyword,
+                4096,
+            )?;
             if n == 0 {
-                return Err(Diagnostic::error(line.words[1].span, "'nbthread' expects at least 1 thread"));
+                return Err(Diagnostic::error(
+                    line.words[1].span,
+                    "'nbthread' expects at least 1 thread",
+                ));
             }
             global.nbthread = Some(n as u32);
             args::no_more(line, 2, keyword)
@@ -94,7 +114,11 @@ fn apply(global: &mut Global, keyword: &str, line: &LineDecl, cx: &mut Cx) -> Re
             args::no_more(line, 3, keyword)
         }
         "stats maxconn" => {
-            args::uint(required(line, 2, keyword, "a number")?, keyword, u64::from(u32::MAX))?;
+            args::uint(
+                required(line, 2, keyword, "a number")?,
+                keyword,
+                u64::from(u32::MAX),
+            )?;
             args::no_more(line, 3, keyword)
         }
         "log" => {
@@ -117,7 +141,10 @@ fn apply(global: &mut Global, keyword: &str, line: &LineDecl, cx: &mut Cx) -> Re
         "tune.bufsize" => {
             let size = args::size(required(line, 1, keyword, "a size")?, keyword)?;
             if !(1024..=(1 << 30)).contains(&size) {
-                return Err(Diagnostic::error(line.words[1].span, "'tune.bufsize' expects a size between 1k and 1g"));
+                return Err(Diagnostic::error(
+                    line.words[1].span,
+                    "'tune.bufsize' expects a size between 1k and 1g",
+                ));
             }
             global.tune_bufsize = size as u32;
             args::no_more(line, 2, keyword)
@@ -132,15 +159,21 @@ fn apply(global: &mut Global, keyword: &str, line: &LineDecl, cx: &mut Cx) -> Re
             Ok(())
         }
         "ssl-default-bind-ciphers" => {
-            global.ssl_default_bind_ciphers = Some(required(line, 1, keyword, "a cipher list")?.text.clone());
+            global.ssl_default_bind_ciphers =
+                Some(required(line, 1, keyword, "a cipher list")?.text.clone());
             args::no_more(line, 2, keyword)
         }
         "ssl-default-bind-ciphersuites" => {
-            global.ssl_default_bind_ciphersuites = Some(required(line, 1, keyword, "a cipher suite list")?.text.clone());
+            global.ssl_default_bind_ciphersuites = Some(
+                required(line, 1, keyword, "a cipher suite list")?
+                    .text
+                    .clone(),
+            );
             args::no_more(line, 2, keyword)
         }
         "hard-stop-after" => {
-            global.hard_stop_after_ms = Some(args::time(required(line, 1, keyword, "a time")?, keyword)?);
+            global.hard_stop_after_ms =
+                Some(args::time(required(line, 1, keyword, "a time")?, keyword)?);
             args::no_more(line, 2, keyword)
         }
         "default-path" => default_path(line, cx),
@@ -168,7 +201,10 @@ fn stats_socket(global: &mut Global, line: &LineDecl) -> Result<(), Diagnostic> 
     let path = match addr::parse(&word.text, false, false) {
         Ok(Addr::Unix(path)) => path,
         Ok(Addr::Inet { .. }) => {
-            return Err(Diagnostic::error(word.span, "'stats socket' on a TCP address is not supported by lbd"));
+            return Err(Diagnostic::error(
+                word.span,
+                "'stats socket' on a TCP address is not supported by lbd",
+            ));
         }
         Err(e) => return Err(Diagnostic::error(word.span, format!("'stats socket': {e}"))),
     };
@@ -183,7 +219,10 @@ fn stats_socket(global: &mut Global, line: &LineDecl) -> Result<(), Diagnostic> 
         match option.text.as_str() {
             "mode" => {
                 let mode = u32::from_str_radix(&value.text, 8).map_err(|_| {
-                    Diagnostic::error(value.span, format!("'mode' expects an octal mode, got '{}'", value.text))
+                    Diagnostic::error(
+                        value.span,
+                        format!("'mode' expects an octal mode, got '{}'", value.text),
+                    )
                 })?;
                 socket.mode = Some(mode);
             }
@@ -200,7 +239,8 @@ fn stats_socket(global: &mut Global, line: &LineDecl) -> Result<(), Diagnostic> 
                     }
                 };
             }
-            "user" | "group" | "uid" | "gid" | "maxconn" | "name" | "expose-fd" | "process" | "thread" => {}
+            "user" | "group" | "uid" | "gid" | "maxconn" | "name" | "expose-fd" | "process"
+            | "thread" => {}
             other => {
                 return Err(Diagnostic::error(
                     option.span,
@@ -217,7 +257,12 @@ fn stats_socket(global: &mut Global, line: &LineDecl) -> Result<(), Diagnostic> 
 /// `default-path current|config|parent|origin <dir>`.
 fn default_path(line: &LineDecl, cx: &mut Cx) -> Result<(), Diagnostic> {
     let keyword = "default-path";
-    let kind = required(line, 1, keyword, "'current', 'config', 'parent' or 'origin <dir>'")?;
+    let kind = required(
+        line,
+        1,
+        keyword,
+        "'current', 'config', 'parent' or 'origin <dir>'",
+    )?;
     cx.default_path = match kind.text.as_str() {
         "current" => DefaultPath::Current,
         "config" => DefaultPath::Config,
@@ -232,7 +277,9 @@ fn default_path(line: &LineDecl, cx: &mut Cx) -> Result<(), Diagnostic> {
         other => {
             return Err(Diagnostic::error(
                 kind.span,
-                format!("'default-path' expects 'current', 'config', 'parent' or 'origin <dir>', got '{other}'"),
+                format!(
+                    "'default-path' expects 'current', 'config', 'parent' or 'origin <dir>', got '{other}'"
+                ),
             ));
         }
     };

@@ -50,7 +50,7 @@ const fn row(name: &'static str, sections: u8, support: Support) -> KeywordRow {
     }
 }
 
-use Support::{NotSupported as No, Supported as Yes};
+use Support::{NotSupported as No, Removed, Supported as Yes};
 
 /// Proxy keywords (defaults, frontend, listen, backend), from HAProxy 2.6's
 /// keyword matrix.
@@ -189,6 +189,7 @@ pub static PROXY_KEYWORDS: &[KeywordRow] = &[
     row("stats scope", ALL, No),
     row("stats show-desc", ALL, No),
     row("stats show-legends", ALL, No),
+    row("stats show-modules", ALL, No),
     row("stats show-node", ALL, No),
     row("stats uri", ALL, Yes),
     row("stick match", BE_ONLY, No),
@@ -257,7 +258,11 @@ pub static GLOBAL_KEYWORDS: &[KeywordRow] = &[
     row("stats socket", 0, Yes),
     row("stats timeout", 0, Yes),
     row("stats maxconn", 0, Yes),
-    row("stats bind-process", 0, Removed("it was removed in HAProxy 2.5")),
+    row(
+        "stats bind-process",
+        0,
+        Removed("it was removed in HAProxy 2.5"),
+    ),
     row("log", 0, Yes),
     row("pidfile", 0, Yes),
     row("user", 0, Yes),
@@ -352,6 +357,22 @@ pub static GLOBAL_KEYWORDS: &[KeywordRow] = &[
     row("tune.ssl.cachesize", 0, Yes),
     row("tune.ssl.lifetime", 0, Yes),
     row("tune.http.maxhdr", 0, No),
+    row("51degrees-data-file", 0, No),
+    row("51degrees-property-name-list", 0, No),
+    row("51degrees-property-separator", 0, No),
+    row("51degrees-cache-size", 0, No),
+    row("deviceatlas-json-file", 0, No),
+    row("deviceatlas-log-level", 0, No),
+    row("deviceatlas-separator", 0, No),
+    row("deviceatlas-properties-cookie", 0, No),
+    row("wurfl-data-file", 0, No),
+    row("wurfl-information-list", 0, No),
+    row("wurfl-information-list-separator", 0, No),
+    row("wurfl-cache-size", 0, No),
+    row("httpclient.resolvers.id", 0, No),
+    row("httpclient.resolvers.prefer", 0, No),
+    row("httpclient.ssl.ca-file", 0, No),
+    row("httpclient.ssl.verify", 0, No),
 ];
 
 /// Global keywords lbd does not support that start with `tune.` (one row

@@ -75,7 +75,12 @@ impl<'c> Layout<'c> {
         layout
     }
 
-    fn add_proxy(&mut self, section: &'c SectionDecl, defaults: Option<&'c SectionDecl>, cx: &mut Cx) {
+    fn add_proxy(
+        &mut self,
+        section: &'c SectionDecl,
+        defaults: Option<&'c SectionDecl>,
+        cx: &mut Cx,
+    ) {
         let kind = match section.kind {
             SectionKind::Frontend => ProxyKind::Frontend,
             SectionKind::Backend => ProxyKind::Backend,
@@ -86,10 +91,19 @@ impl<'c> Layout<'c> {
             return cx.report(Diagnostic::error(section.keyword_span, msg));
         };
         if let Some(extra) = section.extra.first() {
-            let msg = format!("unexpected '{}' after {} '{}'", extra.text, kind.as_keyword(), name.text);
+            let msg = format!(
+                "unexpected '{}' after {} '{}'",
+                extra.text,
+                kind.as_keyword(),
+                name.text
+            );
             cx.report(Diagnostic::error(extra.span, msg));
         }
-        if let Some(dup) = self.proxies.iter().find(|p| p.name == name.text && clashes(p.kind, kind)) {
+        if let Some(dup) = self
+            .proxies
+            .iter()
+            .find(|p| p.name == name.text && clashes(p.kind, kind))
+        {
             let msg = format!(
                 "{} '{}' has the same name as {} '{}' declared before",
                 kind.as_keyword(),
@@ -120,10 +134,16 @@ impl<'c> Layout<'c> {
 
     /// Compiles the proxy's `stick-table` line, if any (one per proxy).
     fn add_table(&mut self, section: &SectionDecl, name: &str, cx: &mut Cx) -> Option<TableId> {
-        let mut lines = section.lines.iter().filter(|l| l.keyword().text == "stick-table");
+        let mut lines = section
+            .lines
+            .iter()
+            .filter(|l| l.keyword().text == "stick-table");
         let line = lines.next()?;
         if let Some(second) = lines.next() {
-            cx.report(Diagnostic::error(second.keyword().span, format!("only one 'stick-table' is allowed per proxy ('{name}')")));
+            cx.report(Diagnostic::error(
+                second.keyword().span,
+                format!("only one 'stick-table' is allowed per proxy ('{name}')"),
+            ));
         }
         let spec = cx.check(table::compile(line, name))?;
         let id = TableId(self.tables.len() as u32);
@@ -134,7 +154,10 @@ impl<'c> Layout<'c> {
 
     fn add_userlist(&mut self, section: &SectionDecl, cx: &mut Cx) {
         let Some(name) = &section.name else {
-            return cx.report(Diagnostic::error(section.keyword_span, "'userlist' needs a name"));
+            return cx.report(Diagnostic::error(
+                section.keyword_span,
+                "'userlist' needs a name",
+            ));
         };
         let list = userlist::compile(section, &name.text, &mut |d| cx.report(d));
         self.userlists.push(list);
@@ -164,7 +187,10 @@ impl<'c> Layout<'c> {
     }
 
     /// Defaults sections no proxy inherits from: checked on their own.
-    pub fn unused_defaults<'a>(&'a self, config: &'a ConfigDecl) -> impl Iterator<Item = &'a SectionDecl> + 'a {
+    pub fn unused_defaults<'a>(
+        &'a self,
+        config: &'a ConfigDecl,
+    ) -> impl Iterator<Item = &'a SectionDecl> + 'a {
         config
             .sections
             .iter()
@@ -226,5 +252,8 @@ fn explicit_id(section: &SectionDecl) -> Option<u32> {
 }
 
 fn unknown_defaults(word: &Word) -> Diagnostic {
-    Diagnostic::error(word.span, format!("unknown defaults section '{}'", word.text))
+    Diagnostic::error(
+        word.span,
+        format!("unknown defaults section '{}'", word.text),
+    )
 }

@@ -29,9 +29,15 @@ pub fn parse(line: &LineDecl, at: usize) -> Result<LogTarget, Diagnostic> {
             Ok(Addr::Unix(path)) => LogDestination::Unix(path),
             Ok(Addr::Inet { ip, ports }) => LogDestination::Udp((ip, ports.0).into()),
             // Syslog's port is optional: 514 by default.
-            Err(e) if e == "missing port" => match addr::parse(&format!("{text}:514"), false, true) {
+            Err(e) if e == "missing port" => match addr::parse(&format!("{text}:514"), false, true)
+            {
                 Ok(Addr::Inet { ip, ports }) => LogDestination::Udp((ip, ports.0).into()),
-                _ => return Err(Diagnostic::error(target.span, format!("'log': invalid target '{text}'"))),
+                _ => {
+                    return Err(Diagnostic::error(
+                        target.span,
+                        format!("'log': invalid target '{text}'"),
+                    ));
+                }
             },
             Err(e) => return Err(Diagnostic::error(target.span, format!("'log': {e}"))),
         },
@@ -60,7 +66,10 @@ pub fn parse(line: &LineDecl, at: usize) -> Result<LogTarget, Diagnostic> {
         }
     }
     if let Some(extra) = line.words.get(i + 3) {
-        return Err(Diagnostic::error(extra.span, format!("'log' takes no more arguments, got '{}'", extra.text)));
+        return Err(Diagnostic::error(
+            extra.span,
+            format!("'log' takes no more arguments, got '{}'", extra.text),
+        ));
     }
     Ok(LogTarget {
         destination,

@@ -42,7 +42,10 @@ pub struct Compiled {
 /// Compiles a parsed configuration.
 pub fn compile(config: &ConfigDecl, sources: &SourceMap) -> Compiled {
     let mut cx = Cx::new(sources);
-    let globals = config.sections.iter().filter(|s| s.kind == SectionKind::Global);
+    let globals = config
+        .sections
+        .iter()
+        .filter(|s| s.kind == SectionKind::Global);
     let global = global::compile(globals, &mut cx);
     let layout = Layout::scan(config, &mut cx);
     for section in layout.unused_defaults(config) {
@@ -71,7 +74,12 @@ pub fn compile(config: &ConfigDecl, sources: &SourceMap) -> Compiled {
 }
 
 /// Turns each `default_backend` name into a backend id.
-fn resolve_default_backends(proxies: &mut [Proxy], names: Vec<Option<Word>>, layout: &Layout, cx: &mut Cx) {
+fn resolve_default_backends(
+    proxies: &mut [Proxy],
+    names: Vec<Option<Word>>,
+    layout: &Layout,
+    cx: &mut Cx,
+) {
     for (proxy, name) in proxies.iter_mut().zip(names) {
         let Some(word) = name else { continue };
         if !proxy.cap.frontend {
@@ -88,7 +96,11 @@ fn resolve_default_backends(proxies: &mut [Proxy], names: Vec<Option<Word>>, lay
 fn check_frontends(proxies: &[Proxy], layout: &Layout, cx: &mut Cx) {
     for (proxy, header) in proxies.iter().zip(&layout.proxies) {
         if proxy.cap.frontend && proxy.binds.is_empty() && !proxy.disabled {
-            let span = header.section.name.as_ref().map_or(header.section.keyword_span, |w| w.span);
+            let span = header
+                .section
+                .name
+                .as_ref()
+                .map_or(header.section.keyword_span, |w| w.span);
             cx.report(Diagnostic::error(
                 span,
                 format!(

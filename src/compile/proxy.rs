@@ -7,7 +7,9 @@ use super::args::{self, Place, keyword_text, required};
 use super::bind;
 use super::cx::Cx;
 use super::errorfile;
-use super::keywords::{self, BACKEND, DEFAULTS, FRONTEND, KeywordRow, LISTEN, PROXY_KEYWORDS, Support};
+use super::keywords::{
+    self, BACKEND, DEFAULTS, FRONTEND, KeywordRow, LISTEN, PROXY_KEYWORDS, Support,
+};
 use super::log;
 use super::program::{
     Balance, Bind, Cap, Compression, ErrorFiles, HealthCheck, HttpCheckExpect, LogTarget, Mode,
@@ -73,7 +75,10 @@ pub fn compile(header: &ProxyHeader, names: &dyn Names, cx: &mut Cx) -> (Proxy, 
         kind: header.kind.as_keyword(),
         name: Some(header.name),
     };
-    let from_defaults = header.defaults.map(|d| d.lines.as_slice()).unwrap_or_default();
+    let from_defaults = header
+        .defaults
+        .map(|d| d.lines.as_slice())
+        .unwrap_or_default();
     for line in from_defaults {
         b.line(line, header, names, place, true, cx);
     }
@@ -88,7 +93,10 @@ pub fn compile(header: &ProxyHeader, names: &dyn Names, cx: &mut Cx) -> (Proxy, 
 pub fn check_defaults(section: &SectionDecl, names: &dyn Names, cx: &mut Cx) {
     let mut b = Builder::new(ProxyKind::Listen);
     let name = section.name.as_ref().map(|w| w.text.as_str());
-    let place = Place { kind: "defaults", name };
+    let place = Place {
+        kind: "defaults",
+        name,
+    };
     let header = ProxyHeader {
         id: ProxyId(u32::MAX),
         uuid: 0,
@@ -137,7 +145,14 @@ impl Builder {
     }
 
     /// A `defaults` line checked in a defaults section of its own.
-    fn line_in_defaults(&mut self, line: &LineDecl, header: &ProxyHeader, names: &dyn Names, place: Place, cx: &mut Cx) {
+    fn line_in_defaults(
+        &mut self,
+        line: &LineDecl,
+        header: &ProxyHeader,
+        names: &dyn Names,
+        place: Place,
+        cx: &mut Cx,
+    ) {
         let (row, at) = match lookup(line, place) {
             Ok(found) => found,
             Err(d) => return cx.report(d),
@@ -146,11 +161,19 @@ impl Builder {
             let msg = format!("'{}' is not allowed in a defaults section", row.name);
             return cx.report(Diagnostic::error(line.keyword().span, msg));
         }
-        self.apply_row(row, at, line, header, names, place, cx);
+        self.apply_row(row, at, line, header, names, cx);
     }
 
     /// One line of the proxy, or of its defaults when `inherited`.
-    fn line(&mut self, line: &LineDecl, header: &ProxyHeader, names: &dyn Names, place: Place, inherited: bool, cx: &mut Cx) {
+    fn line(
+        &mut self,
+        line: &LineDecl,
+        header: &ProxyHeader,
+        names: &dyn Names,
+        place: Place,
+        inherited: bool,
+        cx: &mut Cx,
+    ) {
         let (row, at) = match lookup(line, place) {
             Ok(found) => found,
             // Errors of inherited lines are reported by `check_defaults`.
@@ -163,19 +186,32 @@ impl Builder {
             }
             return;
         }
-        self.apply_row(row, at, line, header, names, place, cx);
+        self.apply_row(row, at, line, header, names, cx);
     }
 
-    #[allow(clippy::too_many_arguments)]
-    fn apply_row(&mut self, row: &KeywordRow, at: usize, line: &LineDecl, header: &ProxyHeader, names: &dyn Names, place: Place, cx: &mut Cx) {
+    fn apply_row(
+        &mut self,
+        row: &KeywordRow,
+        at: usize,
+        line: &LineDecl,
+        header: &ProxyHeader,
+        names: &dyn Names,
+        cx: &mut Cx,
+    ) {
         match row.support {
             Support::Supported => {}
             Support::NotSupported => {
-                let msg = format!("'{}' is not supported by lbd", keyword_text(line, at + keywords::word_count(row)));
+                let msg = format!(
+                    "'{}' is not supported by lbd",
+                    keyword_text(line, at + keywords::word_count(row))
+                );
                 return cx.report(Diagnostic::error(line.keyword().span, msg));
             }
             Support::Removed(instead) => {
-                let msg = format!("'{}' is not supported anymore by HAProxy 2.6 ({instead})", row.name);
+                let msg = format!(
+                    "'{}' is not supported anymore by HAProxy 2.6 ({instead})",
+                    row.name
+                );
                 return cx.report(Diagnostic::error(line.keyword().span, msg));
             }
         }
@@ -197,27 +233,41 @@ impl Builder {
         }
         let result = self.apply(row.name, at, line, cx);
         cx.check(result);
-        let _ = place;
     }
 
-    fn apply(&mut self, keyword: &str, at: usize, line: &LineDecl, cx: &mut Cx) -> Result<(), Diagnostic> {
+    fn apply(
+        &mut self,
+        keyword: &str,
+        at: usize,
+        line: &LineDecl,
+        cx: &mut Cx,
+    ) -> Result<(), Diagnostic> {
         let enabled = at == 0;
         match keyword {
             "mode" => self.mode = opt::mode(line)?,
             "bind" => self.binds.push(bind::compile(line, cx)?),
             "maxconn" => {
-                self.maxconn = args::uint(required(line, 1, keyword, "a number")?, keyword, u64::from(u32::MAX))? as u32;
+                self.maxconn = args::uint(
+                    required(line, 1, keyword, "a number")?,
+                    keyword,
+                    u64::from(u32::MAX),
+                )? as u32;
                 args::no_more(line, 2, keyword)?;
             }
             "retries" => {
-                self.retries = args::uint(required(line, 1, keyword, "a number")?, keyword, 1_000)? as u32;
+                self.retries =
+                    args::uint(required(line, 1, keyword, "a number")?, keyword, 1_000)? as u32;
                 args::no_more(line, 2, keyword)?;
             }
             "disabled" => self.disabled = true,
             "enabled" => self.disabled = false,
             "description" => {}
             "id" => {
-                args::uint(required(line, 1, keyword, "a number")?, keyword, u64::from(i32::MAX as u32))?;
+                args::uint(
+                    required(line, 1, keyword, "a number")?,
+                    keyword,
+                    u64::from(i32::MAX as u32),
+                )?;
                 args::no_more(line, 2, keyword)?;
             }
             "balance" => self.balance = opt::balance(line)?,
@@ -250,8 +300,12 @@ impl Builder {
             "compression" => self.compression(line)?,
             _ if keyword.starts_with("timeout ") => opt::timeout(&mut self.timeouts, line)?,
             _ if keyword.starts_with("stats ") => self.stats(keyword, line)?,
-            "option httpchk" => self.httpchk = enabled.then(|| opt::httpchk(line, at + 1)).transpose()?,
-            _ if keyword.starts_with("option ") => opt::option(&mut self.options, line, at + 1, enabled)?,
+            "option httpchk" => {
+                self.httpchk = enabled.then(|| opt::httpchk(line, at + 1)).transpose()?
+            }
+            _ if keyword.starts_with("option ") => {
+                opt::option(&mut self.options, line, at + 1, enabled)?
+            }
             _ => {
                 return Err(Diagnostic::error(
                     line.keyword().span,
@@ -288,7 +342,13 @@ impl Builder {
             "stats auth" => {
                 let word = required(line, 2, keyword, "'<user>:<password>'")?;
                 let (user, pass) = word.text.split_once(':').ok_or_else(|| {
-                    Diagnostic::error(word.span, format!("'stats auth' expects '<user>:<password>', got '{}'", word.text))
+                    Diagnostic::error(
+                        word.span,
+                        format!(
+                            "'stats auth' expects '<user>:<password>', got '{}'",
+                            word.text
+                        ),
+                    )
                 })?;
                 s.auth.push((user.to_string(), pass.to_string()));
                 args::no_more(line, 3, keyword)
@@ -297,7 +357,10 @@ impl Builder {
                 s.refresh_ms = Some(args::time(required(line, 2, keyword, "a time")?, keyword)?);
                 args::no_more(line, 3, keyword)
             }
-            _ => Err(Diagnostic::error(line.keyword().span, format!("'{keyword}' is not supported by lbd"))),
+            _ => Err(Diagnostic::error(
+                line.keyword().span,
+                format!("'{keyword}' is not supported by lbd"),
+            )),
         }
     }
 
@@ -308,8 +371,14 @@ impl Builder {
         match what.text.as_str() {
             "algo" => {
                 for w in &line.words[2..] {
-                    if !matches!(w.text.as_str(), "identity" | "gzip" | "deflate" | "raw-deflate") {
-                        return Err(Diagnostic::error(w.span, format!("unknown compression algorithm '{}'", w.text)));
+                    if !matches!(
+                        w.text.as_str(),
+                        "identity" | "gzip" | "deflate" | "raw-deflate"
+                    ) {
+                        return Err(Diagnostic::error(
+                            w.span,
+                            format!("unknown compression algorithm '{}'", w.text),
+                        ));
                     }
                 }
                 c.algos.extend(values);
@@ -341,7 +410,10 @@ impl Builder {
             None => HealthCheck::Tcp,
         };
         let stats_page = self.stats.enabled.then(|| StatsPage {
-            uri: self.stats.uri.unwrap_or_else(|| "/haproxy?stats".to_string()),
+            uri: self
+                .stats
+                .uri
+                .unwrap_or_else(|| "/haproxy?stats".to_string()),
             realm: self.stats.realm,
             auth: self.stats.auth,
             refresh_ms: self.stats.refresh_ms,
@@ -382,7 +454,13 @@ impl Builder {
 fn is_rule_keyword(name: &str) -> bool {
     matches!(
         name,
-        "acl" | "use_backend" | "http-request" | "http-response" | "tcp-request connection" | "tcp-request content" | "tcp-request inspect-delay"
+        "acl"
+            | "use_backend"
+            | "http-request"
+            | "http-response"
+            | "tcp-request connection"
+            | "tcp-request content"
+            | "tcp-request inspect-delay"
     )
 }
 
@@ -390,7 +468,11 @@ fn is_rule_keyword(name: &str) -> bool {
 fn lookup<'r>(line: &LineDecl, place: Place) -> Result<(&'r KeywordRow, usize), Diagnostic> {
     let first = line.keyword();
     let at = usize::from(matches!(first.text.as_str(), "no" | "default") && line.words.len() > 1);
-    let words: Vec<&str> = line.words[at..].iter().take(2).map(|w| w.text.as_str()).collect();
+    let words: Vec<&str> = line.words[at..]
+        .iter()
+        .take(2)
+        .map(|w| w.text.as_str())
+        .collect();
     let row = keywords::find(PROXY_KEYWORDS, &words).ok_or_else(|| unknown(line, at, place))?;
     if at == 1 && !row.name.starts_with("option ") && row.name != "log" {
         return Err(Diagnostic::error(
@@ -406,10 +488,17 @@ fn unknown(line: &LineDecl, at: usize, place: Place) -> Diagnostic {
     let family = keywords::TWO_WORD_FAMILIES.contains(&word.text.as_str());
     if family && let Some(second) = line.words.get(at + 1) {
         let prefix = format!("{} ", word.text);
-        let seconds = PROXY_KEYWORDS.iter().filter_map(|r| r.name.strip_prefix(prefix.as_str()));
+        let seconds = PROXY_KEYWORDS
+            .iter()
+            .filter_map(|r| r.name.strip_prefix(prefix.as_str()));
         let diag = Diagnostic::error(
             second.span,
-            format!("unknown keyword '{} {}' in {}", word.text, second.text, place.describe()),
+            format!(
+                "unknown keyword '{} {}' in {}",
+                word.text,
+                second.text,
+                place.describe()
+            ),
         );
         return match best_match(&second.text, seconds) {
             Some(m) => diag.with_help(format!("did you mean '{}{m}'?", prefix)),
@@ -420,7 +509,9 @@ fn unknown(line: &LineDecl, at: usize, place: Place) -> Diagnostic {
         word.span,
         format!("unknown keyword '{}' in {}", word.text, place.describe()),
     );
-    let names = PROXY_KEYWORDS.iter().map(|r| r.name.split(' ').next().unwrap_or(r.name));
+    let names = PROXY_KEYWORDS
+        .iter()
+        .map(|r| r.name.split(' ').next().unwrap_or(r.name));
     match best_match(&word.text, names) {
         Some(m) => diag.with_help(format!("did you mean '{m}'?")),
         None => diag,
@@ -430,16 +521,29 @@ fn unknown(line: &LineDecl, at: usize, place: Place) -> Diagnostic {
 /// A keyword in a section that does not take it: an error for keywords
 /// that would change traffic (`server` in a frontend), a warning otherwise.
 fn misplaced(row: &KeywordRow, line: &LineDecl, place: Place, kind: ProxyKind) -> Diagnostic {
-    let missing = if kind == ProxyKind::Backend { "frontend" } else { "backend" };
+    let missing = if kind == ProxyKind::Backend {
+        "frontend"
+    } else {
+        "backend"
+    };
     let what = place.describe();
-    if matches!(row.name, "server" | "bind" | "default-server" | "use_backend") {
+    if matches!(
+        row.name,
+        "server" | "bind" | "default-server" | "use_backend"
+    ) {
         return Diagnostic::error(
             line.keyword().span,
-            format!("'{}' not allowed because {what} has no {missing} capability", row.name),
+            format!(
+                "'{}' not allowed because {what} has no {missing} capability",
+                row.name
+            ),
         );
     }
     Diagnostic::warning(
         line.keyword().span,
-        format!("'{}' will be ignored because {what} has no {missing} capability", row.name),
+        format!(
+            "'{}' will be ignored because {what} has no {missing} capability",
+            row.name
+        ),
     )
 }

@@ -17,7 +17,10 @@ pub fn mode(line: &LineDecl) -> Result<Mode, Diagnostic> {
             word.span,
             "'mode health' is not supported anymore by HAProxy 2.6 (use 'monitor-uri')",
         )),
-        other => Err(Diagnostic::error(word.span, format!("'mode' expects 'tcp' or 'http', got '{other}'"))),
+        other => Err(Diagnostic::error(
+            word.span,
+            format!("'mode' expects 'tcp' or 'http', got '{other}'"),
+        )),
     }
 }
 
@@ -39,7 +42,12 @@ pub fn timeout(timeouts: &mut Timeouts, line: &LineDecl) -> Result<(), Diagnosti
         "client-fin" => &mut timeouts.client_fin_ms,
         "server-fin" => &mut timeouts.server_fin_ms,
         "tarpit" => &mut timeouts.tarpit_ms,
-        _ => return Err(Diagnostic::error(line.words[1].span, format!("unknown timeout '{name}'"))),
+        _ => {
+            return Err(Diagnostic::error(
+                line.words[1].span,
+                format!("unknown timeout '{name}'"),
+            ));
+        }
     };
     *slot = Some(ms);
     Ok(())
@@ -47,12 +55,21 @@ pub fn timeout(timeouts: &mut Timeouts, line: &LineDecl) -> Result<(), Diagnosti
 
 /// `[no] option <name> ...` for the options lbd acts on. `enabled` is false
 /// for `no option`.
-pub fn option(options: &mut Options, line: &LineDecl, at: usize, enabled: bool) -> Result<(), Diagnostic> {
+pub fn option(
+    options: &mut Options,
+    line: &LineDecl,
+    at: usize,
+    enabled: bool,
+) -> Result<(), Diagnostic> {
     let name = line.words[at].text.as_str();
     let keyword = format!("option {name}");
     match name {
         "forwardfor" => {
-            options.forwardfor = if enabled { Some(forwardfor(line, at + 1)?) } else { None };
+            options.forwardfor = if enabled {
+                Some(forwardfor(line, at + 1)?)
+            } else {
+                None
+            };
             return Ok(());
         }
         "http-keep-alive" | "http-server-close" | "httpclose" => {
@@ -105,7 +122,9 @@ fn forwardfor(line: &LineDecl, mut i: usize) -> Result<ForwardFor, Diagnostic> {
                 i += 2;
             }
             "header" => {
-                ff.header = required(line, i + 1, "header", "a header name")?.text.clone();
+                ff.header = required(line, i + 1, "header", "a header name")?
+                    .text
+                    .clone();
                 i += 2;
             }
             "if-none" => {
@@ -115,7 +134,9 @@ fn forwardfor(line: &LineDecl, mut i: usize) -> Result<ForwardFor, Diagnostic> {
             other => {
                 return Err(Diagnostic::error(
                     word.span,
-                    format!("'option forwardfor' expects 'except', 'header' or 'if-none', got '{other}'"),
+                    format!(
+                        "'option forwardfor' expects 'except', 'header' or 'if-none', got '{other}'"
+                    ),
                 ));
             }
         }
@@ -153,9 +174,14 @@ pub fn balance(line: &LineDecl) -> Result<Balance, Diagnostic> {
         "url_param" => {
             let name = required(line, 2, "balance url_param", "a parameter name")?;
             if let Some(extra) = line.words.get(3).filter(|w| w.text != "check_post") {
-                return Err(Diagnostic::error(extra.span, format!("'balance url_param' does not take '{}'", extra.text)));
+                return Err(Diagnostic::error(
+                    extra.span,
+                    format!("'balance url_param' does not take '{}'", extra.text),
+                ));
             }
-            return Ok(Balance::UrlParam { name: name.text.clone() });
+            return Ok(Balance::UrlParam {
+                name: name.text.clone(),
+            });
         }
         "random" => Balance::Random { draws: 2 },
         _ if text.starts_with("random(") => {
@@ -173,19 +199,34 @@ pub fn balance(line: &LineDecl) -> Result<Balance, Diagnostic> {
                 .and_then(|r| r.strip_suffix(')'))
                 .filter(|n| !n.is_empty())
                 .ok_or_else(|| Diagnostic::error(word.span, format!("invalid 'balance {text}'")))?;
-            let use_domain_only = line.words.get(2).is_some_and(|w| w.text == "use_domain_only");
+            let use_domain_only = line
+                .words
+                .get(2)
+                .is_some_and(|w| w.text == "use_domain_only");
             let used = 2 + usize::from(use_domain_only);
             args::no_more(line, used, "balance hdr")?;
-            return Ok(Balance::Hdr { name: name.to_string(), use_domain_only });
+            return Ok(Balance::Hdr {
+                name: name.to_string(),
+                use_domain_only,
+            });
         }
         "rdp-cookie" | "hash" => {
-            return Err(Diagnostic::error(word.span, format!("'balance {text}' is not supported by lbd")));
+            return Err(Diagnostic::error(
+                word.span,
+                format!("'balance {text}' is not supported by lbd"),
+            ));
         }
         _ if text.starts_with("rdp-cookie(") || text.starts_with("hash(") => {
-            return Err(Diagnostic::error(word.span, format!("'balance {text}' is not supported by lbd")));
+            return Err(Diagnostic::error(
+                word.span,
+                format!("'balance {text}' is not supported by lbd"),
+            ));
         }
         other => {
-            return Err(Diagnostic::error(word.span, format!("unknown balance algorithm '{other}'")));
+            return Err(Diagnostic::error(
+                word.span,
+                format!("unknown balance algorithm '{other}'"),
+            ));
         }
     };
     args::no_more(line, 2, "balance")?;
@@ -200,15 +241,29 @@ fn uri_balance(line: &LineDecl) -> Result<Balance, Diagnostic> {
         match word.text.as_str() {
             "whole" => whole = true,
             "len" | "depth" => {
-                let n = args::uint(required(line, i + 1, &word.text, "a number")?, &word.text, u64::from(u32::MAX))? as u32;
-                if word.text == "len" { len = n } else { depth = n }
+                let n = args::uint(
+                    required(line, i + 1, &word.text, "a number")?,
+                    &word.text,
+                    u64::from(u32::MAX),
+                )? as u32;
+                if word.text == "len" {
+                    len = n
+                } else {
+                    depth = n
+                }
                 i += 1;
             }
             "path-only" => {
-                return Err(Diagnostic::error(word.span, "'balance uri path-only' is not supported by lbd"));
+                return Err(Diagnostic::error(
+                    word.span,
+                    "'balance uri path-only' is not supported by lbd",
+                ));
             }
             other => {
-                return Err(Diagnostic::error(word.span, format!("'balance uri' does not take '{other}'")));
+                return Err(Diagnostic::error(
+                    word.span,
+                    format!("'balance uri' does not take '{other}'"),
+                ));
             }
         }
         i += 1;
@@ -218,7 +273,10 @@ fn uri_balance(line: &LineDecl) -> Result<Balance, Diagnostic> {
 
 /// `option httpchk [<uri>]` or `option httpchk <method> <uri> [<version>]`.
 pub fn httpchk(line: &LineDecl, at: usize) -> Result<(String, String, String), Diagnostic> {
-    let rest: Vec<&str> = line.words[at + 1..].iter().map(|w| w.text.as_str()).collect();
+    let rest: Vec<&str> = line.words[at + 1..]
+        .iter()
+        .map(|w| w.text.as_str())
+        .collect();
     let (method, uri, version) = match rest.as_slice() {
         [] => ("OPTIONS", "/", "HTTP/1.0"),
         [uri] => ("OPTIONS", *uri, "HTTP/1.0"),
@@ -236,9 +294,17 @@ pub fn httpchk(line: &LineDecl, at: usize) -> Result<(String, String, String), D
 
 /// `http-check expect [!] status <code> | rstatus <re> | string <text>`.
 pub fn http_check_expect(line: &LineDecl) -> Result<HttpCheckExpect, Diagnostic> {
-    let kind = required(line, 2, "http-check expect", "'status', 'rstatus' or 'string'")?;
+    let kind = required(
+        line,
+        2,
+        "http-check expect",
+        "'status', 'rstatus' or 'string'",
+    )?;
     if kind.text == "!" {
-        return Err(Diagnostic::error(kind.span, "negated 'http-check expect' is not supported by lbd"));
+        return Err(Diagnostic::error(
+            kind.span,
+            "negated 'http-check expect' is not supported by lbd",
+        ));
     }
     let value = required(line, 3, "http-check expect", "a value")?;
     args::no_more(line, 4, "http-check expect")?;
@@ -249,12 +315,22 @@ pub fn http_check_expect(line: &LineDecl) -> Result<HttpCheckExpect, Diagnostic>
             .ok()
             .filter(|c| (100..=599).contains(c))
             .map(HttpCheckExpect::Status)
-            .ok_or_else(|| Diagnostic::error(value.span, format!("'http-check expect status' expects a status code, got '{}'", value.text))),
+            .ok_or_else(|| {
+                Diagnostic::error(
+                    value.span,
+                    format!(
+                        "'http-check expect status' expects a status code, got '{}'",
+                        value.text
+                    ),
+                )
+            }),
         "rstatus" => Ok(HttpCheckExpect::StatusRegex(value.text.clone())),
         "string" => Ok(HttpCheckExpect::BodyContains(value.text.clone())),
         other => Err(Diagnostic::error(
             kind.span,
-            format!("'http-check expect {other}' is not supported by lbd (expects 'status', 'rstatus' or 'string')"),
+            format!(
+                "'http-check expect {other}' is not supported by lbd (expects 'status', 'rstatus' or 'string')"
+            ),
         )),
     }
 }

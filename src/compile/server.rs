@@ -13,26 +13,108 @@ use crate::stats::ServerState;
 
 /// Server options lbd acts on.
 const SUPPORTED: &[&str] = &[
-    "weight", "maxconn", "check", "no-check", "inter", "fastinter", "downinter", "fall", "rise",
-    "port", "backup", "no-backup", "disabled", "enabled", "ssl", "no-ssl", "verify", "ca-file",
-    "sni", "send-proxy", "no-send-proxy", "id",
+    "weight",
+    "maxconn",
+    "check",
+    "no-check",
+    "inter",
+    "fastinter",
+    "downinter",
+    "fall",
+    "rise",
+    "port",
+    "backup",
+    "no-backup",
+    "disabled",
+    "enabled",
+    "ssl",
+    "no-ssl",
+    "verify",
+    "ca-file",
+    "sni",
+    "send-proxy",
+    "no-send-proxy",
+    "id",
 ];
 
 /// Server options HAProxy 2.6 knows that lbd does not support.
 const NOT_SUPPORTED: &[&str] = &[
-    "addr", "agent-addr", "agent-check", "agent-inter", "agent-port", "agent-send", "allow-0rtt",
-    "alpn", "check-alpn", "check-proto", "check-send-proxy", "check-sni", "check-ssl",
-    "check-via-socks4", "ciphers", "ciphersuites", "cookie", "crl-file", "crt", "error-limit",
-    "force-sslv3", "force-tlsv10", "force-tlsv11", "force-tlsv12", "force-tlsv13", "init-addr",
-    "log-proto", "max-reuse", "maxqueue", "minconn", "namespace", "no-agent-check",
-    "no-check-ssl", "no-send-proxy-v2", "no-send-proxy-v2-ssl", "no-send-proxy-v2-ssl-cn",
-    "no-ssl-reuse", "no-sslv3", "no-tfo", "no-tls-tickets", "no-tlsv10", "no-tlsv11",
-    "no-tlsv12", "no-tlsv13", "no-verifyhost", "non-stick", "npn", "observe", "on-error",
-    "on-marked-down", "on-marked-up", "pool-low-conn", "pool-max-conn", "pool-purge-delay",
-    "proto", "proxy-v2-options", "redir", "resolve-net", "resolve-opts", "resolve-prefer",
-    "resolvers", "send-proxy-v2", "send-proxy-v2-ssl", "send-proxy-v2-ssl-cn", "slowstart",
-    "socks4", "source", "ssl-max-ver", "ssl-min-ver", "ssl-reuse", "tcp-ut", "tfo",
-    "tls-tickets", "track", "verifyhost", "ws",
+    "addr",
+    "agent-addr",
+    "agent-check",
+    "agent-inter",
+    "agent-port",
+    "agent-send",
+    "allow-0rtt",
+    "alpn",
+    "check-alpn",
+    "check-proto",
+    "check-send-proxy",
+    "check-sni",
+    "check-ssl",
+    "check-via-socks4",
+    "ciphers",
+    "ciphersuites",
+    "cookie",
+    "crl-file",
+    "crt",
+    "error-limit",
+    "force-sslv3",
+    "force-tlsv10",
+    "force-tlsv11",
+    "force-tlsv12",
+    "force-tlsv13",
+    "init-addr",
+    "log-proto",
+    "max-reuse",
+    "maxqueue",
+    "minconn",
+    "namespace",
+    "no-agent-check",
+    "no-check-ssl",
+    "no-send-proxy-v2",
+    "no-send-proxy-v2-ssl",
+    "no-send-proxy-v2-ssl-cn",
+    "no-ssl-reuse",
+    "no-sslv3",
+    "no-tfo",
+    "no-tls-tickets",
+    "no-tlsv10",
+    "no-tlsv11",
+    "no-tlsv12",
+    "no-tlsv13",
+    "no-verifyhost",
+    "non-stick",
+    "npn",
+    "observe",
+    "on-error",
+    "on-marked-down",
+    "on-marked-up",
+    "pool-low-conn",
+    "pool-max-conn",
+    "pool-purge-delay",
+    "proto",
+    "proxy-v2-options",
+    "redir",
+    "resolve-net",
+    "resolve-opts",
+    "resolve-prefer",
+    "resolvers",
+    "send-proxy-v2",
+    "send-proxy-v2-ssl",
+    "send-proxy-v2-ssl-cn",
+    "slowstart",
+    "socks4",
+    "source",
+    "ssl-max-ver",
+    "ssl-min-ver",
+    "ssl-reuse",
+    "tcp-ut",
+    "tfo",
+    "tls-tickets",
+    "track",
+    "verifyhost",
+    "ws",
 ];
 
 /// Settings of a server line or of `default-server`; `None` = not given.
@@ -61,7 +143,10 @@ impl ServerParams {
         macro_rules! pick {
             ($($f:ident),*) => { ServerParams { $($f: self.$f.clone().or_else(|| defaults.$f.clone())),* } };
         }
-        pick!(weight, maxconn, check, inter_ms, fall, rise, port, backup, disabled, ssl, verify, ca_file, sni, send_proxy, id)
+        pick!(
+            weight, maxconn, check, inter_ms, fall, rise, port, backup, disabled, ssl, verify,
+            ca_file, sni, send_proxy, id
+        )
     }
 }
 
@@ -90,9 +175,16 @@ pub fn parse_params(line: &LineDecl, from: usize, cx: &Cx) -> Result<ServerParam
             "fall" | "rise" => {
                 let n = args::uint(value(1)?, &word.text, u64::from(u32::MAX))? as u32;
                 if n == 0 {
-                    return Err(Diagnostic::error(line.words[i + 1].span, format!("'{}' must be at least 1", word.text)));
+                    return Err(Diagnostic::error(
+                        line.words[i + 1].span,
+                        format!("'{}' must be at least 1", word.text),
+                    ));
                 }
-                if word.text == "fall" { p.fall = Some(n) } else { p.rise = Some(n) }
+                if word.text == "fall" {
+                    p.fall = Some(n)
+                } else {
+                    p.rise = Some(n)
+                }
                 2
             }
             "port" => {
@@ -108,7 +200,12 @@ pub fn parse_params(line: &LineDecl, from: usize, cx: &Cx) -> Result<ServerParam
                 p.verify = Some(match v.text.as_str() {
                     "none" => false,
                     "required" => true,
-                    other => return Err(Diagnostic::error(v.span, format!("'verify' expects 'none' or 'required', got '{other}'"))),
+                    other => {
+                        return Err(Diagnostic::error(
+                            v.span,
+                            format!("'verify' expects 'none' or 'required', got '{other}'"),
+                        ));
+                    }
                 });
                 2
             }
@@ -148,13 +245,20 @@ fn flag(slot: &mut Option<bool>, word: &Word, positive: &str) -> usize {
 
 /// `sni str(name)` or `sni <literal>`; other sample expressions are not supported.
 fn sni_name(word: &Word) -> Result<String, Diagnostic> {
-    if let Some(inner) = word.text.strip_prefix("str(").and_then(|r| r.strip_suffix(')')) {
+    if let Some(inner) = word
+        .text
+        .strip_prefix("str(")
+        .and_then(|r| r.strip_suffix(')'))
+    {
         return Ok(inner.to_string());
     }
     if word.text.contains('(') || word.text.contains(',') {
         return Err(Diagnostic::error(
             word.span,
-            format!("'sni {}': only 'str(<name>)' is supported by lbd", word.text),
+            format!(
+                "'sni {}': only 'str(<name>)' is supported by lbd",
+                word.text
+            ),
         ));
     }
     Ok(word.text.clone())
@@ -162,7 +266,10 @@ fn sni_name(word: &Word) -> Result<String, Diagnostic> {
 
 fn unknown_option(word: &Word) -> Diagnostic {
     if NOT_SUPPORTED.contains(&word.text.as_str()) {
-        return Diagnostic::error(word.span, format!("server option '{}' is not supported by lbd", word.text));
+        return Diagnostic::error(
+            word.span,
+            format!("server option '{}' is not supported by lbd", word.text),
+        );
     }
     let diag = Diagnostic::error(word.span, format!("unknown server option '{}'", word.text));
     match best_match(&word.text, SUPPORTED.iter().chain(NOT_SUPPORTED).copied()) {
@@ -173,22 +280,38 @@ fn unknown_option(word: &Word) -> Diagnostic {
 
 /// Builds a server from `server <name> <addr> [options]`, with the
 /// backend's `default-server` settings under its own.
-pub fn compile(line: &LineDecl, defaults: &ServerParams, index: u32, cx: &Cx) -> Result<Server, Diagnostic> {
+pub fn compile(
+    line: &LineDecl,
+    defaults: &ServerParams,
+    index: u32,
+    cx: &Cx,
+) -> Result<Server, Diagnostic> {
     let name = required(line, 1, "server", "a name and an address")?;
     let addr_word = required(line, 2, "server", "an address")?;
     let params = parse_params(line, 3, cx)?.over(defaults);
     let addr = match addr::parse(&addr_word.text, false, true) {
         Ok(Addr::Inet { ip, ports }) => (ip, ports.0).into(),
         Ok(Addr::Unix(_)) => {
-            return Err(Diagnostic::error(addr_word.span, "servers on unix sockets are not supported by lbd"));
+            return Err(Diagnostic::error(
+                addr_word.span,
+                "servers on unix sockets are not supported by lbd",
+            ));
         }
         Err(e) if e == "missing port" => {
             return Err(Diagnostic::error(
                 addr_word.span,
-                format!("server '{}' has no port: forwarding to the client's destination port is not supported by lbd", name.text),
+                format!(
+                    "server '{}' has no port: forwarding to the client's destination port is not supported by lbd",
+                    name.text
+                ),
             ));
         }
-        Err(e) => return Err(Diagnostic::error(addr_word.span, format!("server '{}': {e}", name.text))),
+        Err(e) => {
+            return Err(Diagnostic::error(
+                addr_word.span,
+                format!("server '{}': {e}", name.text),
+            ));
+        }
     };
     let weight = params.weight.unwrap_or(1);
     let check = params.check.unwrap_or(false).then(|| CheckParams {

@@ -2,7 +2,10 @@
 
 /// The candidate closest to `word`, if it is close enough to be a likely typo:
 /// at most a third of the word's length in edits (and at least one).
-pub fn best_match<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+pub fn best_match<'a>(
+    word: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
     let limit = (word.chars().count() / 3).max(1);
     candidates
         .into_iter()

@@ -29,16 +29,25 @@ pub fn compile(line: &LineDecl, name: &str) -> Result<TableSpec, Diagnostic> {
                 i += 1 + used;
             }
             "size" => {
-                let n = args::size(required(line, i + 1, "stick-table size", "a size")?, KEYWORD)?;
+                let n = args::size(
+                    required(line, i + 1, "stick-table size", "a size")?,
+                    KEYWORD,
+                )?;
                 size = Some(u32::try_from(n).map_err(|_| {
                     Diagnostic::error(line.words[i + 1].span, "'stick-table size' is too large")
                 })?);
                 i += 2;
             }
             "expire" => {
-                let ms = args::time(required(line, i + 1, "stick-table expire", "a time")?, KEYWORD)?;
+                let ms = args::time(
+                    required(line, i + 1, "stick-table expire", "a time")?,
+                    KEYWORD,
+                )?;
                 expire_ms = u32::try_from(ms).map_err(|_| {
-                    Diagnostic::error(line.words[i + 1].span, "'stick-table expire' is too large (at most 24d)")
+                    Diagnostic::error(
+                        line.words[i + 1].span,
+                        "'stick-table expire' is too large (at most 24d)",
+                    )
                 })?;
                 i += 2;
             }
@@ -47,7 +56,11 @@ pub fn compile(line: &LineDecl, name: &str) -> Result<TableSpec, Diagnostic> {
                 i += 1;
             }
             "peers" => {
-                peers = Some(required(line, i + 1, "stick-table peers", "a peers section name")?.text.clone());
+                peers = Some(
+                    required(line, i + 1, "stick-table peers", "a peers section name")?
+                        .text
+                        .clone(),
+                );
                 i += 2;
             }
             "store" => {
@@ -64,13 +77,17 @@ pub fn compile(line: &LineDecl, name: &str) -> Result<TableSpec, Diagnostic> {
             other => {
                 return Err(Diagnostic::error(
                     word.span,
-                    format!("'stick-table' does not take '{other}' (expects type, size, expire, nopurge, peers or store)"),
+                    format!(
+                        "'stick-table' does not take '{other}' (expects type, size, expire, nopurge, peers or store)"
+                    ),
                 ));
             }
         }
     }
-    let key_type = key_type.ok_or_else(|| Diagnostic::error(line.keyword().span, "'stick-table' needs a 'type'"))?;
-    let size = size.ok_or_else(|| Diagnostic::error(line.keyword().span, "'stick-table' needs a 'size'"))?;
+    let key_type = key_type
+        .ok_or_else(|| Diagnostic::error(line.keyword().span, "'stick-table' needs a 'type'"))?;
+    let size =
+        size.ok_or_else(|| Diagnostic::error(line.keyword().span, "'stick-table' needs a 'size'"))?;
     store.sort_by_key(|d| d.data_type);
     Ok(TableSpec {
         name: name.to_string(),
@@ -85,13 +102,21 @@ pub fn compile(line: &LineDecl, name: &str) -> Result<TableSpec, Diagnostic> {
 
 /// The key type at word `at` and how many words it used (`string len 64` = 3).
 fn key_type_at(line: &LineDecl, at: usize) -> Result<(KeyType, usize), Diagnostic> {
-    let word = required(line, at, "stick-table type", "'ip', 'ipv6', 'integer', 'string' or 'binary'")?;
+    let word = required(
+        line,
+        at,
+        "stick-table type",
+        "'ip', 'ipv6', 'integer', 'string' or 'binary'",
+    )?;
     let len_arg = || -> Result<Option<u32>, Diagnostic> {
         match line.words.get(at + 1) {
             Some(w) if w.text == "len" => {
                 let n = args::uint(required(line, at + 2, "len", "a length")?, "len", 65_535)?;
                 if n == 0 {
-                    return Err(Diagnostic::error(line.words[at + 2].span, "'len' must be at least 1"));
+                    return Err(Diagnostic::error(
+                        line.words[at + 2].span,
+                        "'len' must be at least 1",
+                    ));
                 }
                 Ok(Some(n as u32))
             }
@@ -112,7 +137,9 @@ fn key_type_at(line: &LineDecl, at: usize) -> Result<(KeyType, usize), Diagnosti
         "binary" => with_len(|len| KeyType::Binary { len }),
         other => Err(Diagnostic::error(
             word.span,
-            format!("'stick-table type' expects 'ip', 'ipv6', 'integer', 'string' or 'binary', got '{other}'"),
+            format!(
+                "'stick-table type' expects 'ip', 'ipv6', 'integer', 'string' or 'binary', got '{other}'"
+            ),
         )),
     }
 }
@@ -124,7 +151,10 @@ fn add_store(store: &mut Vec<DataSpec>, list: &Word) -> Result<(), Diagnostic> {
         if store.iter().any(|d| d.data_type == spec.data_type) {
             return Err(Diagnostic::error(
                 list.span,
-                format!("'stick-table store': data type '{}' is stored twice", spec.data_type.as_keyword()),
+                format!(
+                    "'stick-table store': data type '{}' is stored twice",
+                    spec.data_type.as_keyword()
+                ),
             ));
         }
         store.push(spec);
@@ -164,22 +194,32 @@ fn data_spec(item: &str) -> Result<DataSpec, String> {
         None => (item, None),
     };
     let data_type = DataType::from_keyword(name).ok_or_else(|| match name {
-        "gpt" | "gpc" | "gpc_rate" | "server_key" | "http_fail_cnt" | "http_fail_rate" | "server_name" => {
+        "gpt" | "gpc" | "gpc_rate" | "server_key" | "http_fail_cnt" | "http_fail_rate"
+        | "server_name" => {
             format!("stick table data type '{name}' is not supported by lbd")
         }
         _ => format!("unknown stick table data type '{name}'"),
     })?;
     match (data_type.is_rate(), period) {
         (true, Some(p)) => {
-            let ms = parse_time_ms(p).map_err(|e| format!("invalid period '{p}' for '{name}' ({e})"))?;
+            let ms =
+                parse_time_ms(p).map_err(|e| format!("invalid period '{p}' for '{name}' ({e})"))?;
             let period_ms = u32::try_from(ms).ok().filter(|&ms| ms > 0).ok_or_else(|| {
                 format!("period of '{name}' must be between 1ms and 24d, got '{p}'")
             })?;
-            Ok(DataSpec { data_type, period_ms })
+            Ok(DataSpec {
+                data_type,
+                period_ms,
+            })
         }
-        (true, None) => Err(format!("data type '{name}' needs a period, as in '{name}(10s)'")),
+        (true, None) => Err(format!(
+            "data type '{name}' needs a period, as in '{name}(10s)'"
+        )),
         (false, Some(_)) => Err(format!("data type '{name}' takes no period")),
-        (false, None) => Ok(DataSpec { data_type, period_ms: 0 }),
+        (false, None) => Ok(DataSpec {
+            data_type,
+            period_ms: 0,
+        }),
     }
 }
 
@@ -190,7 +230,10 @@ mod tests {
     #[test]
     fn data_specs_need_periods_exactly_on_rates() {
         let spec = data_spec("conn_rate(100s)").unwrap();
-        assert_eq!((spec.data_type, spec.period_ms), (DataType::ConnRate, 100_000));
+        assert_eq!(
+            (spec.data_type, spec.period_ms),
+            (DataType::ConnRate, 100_000)
+        );
         assert!(data_spec("conn_rate").is_err());
         assert!(data_spec("gpc0(1s)").is_err());
         assert!(data_spec("nosuch").unwrap_err().starts_with("unknown"));

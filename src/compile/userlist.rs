@@ -20,7 +20,9 @@ pub fn compile(section: &SectionDecl, name: &str, report: &mut dyn FnMut(Diagnos
             "user" => user(line).map(|u| list.users.push(u)),
             other => Err(Diagnostic::error(
                 line.keyword().span,
-                format!("unknown keyword '{other}' in userlist '{name}' (expects 'user' or 'group')"),
+                format!(
+                    "unknown keyword '{other}' in userlist '{name}' (expects 'user' or 'group')"
+                ),
             )),
         };
         if let Err(d) = result {
@@ -45,14 +47,22 @@ fn user(line: &crate::config::ast::LineDecl) -> Result<User, Diagnostic> {
             other => {
                 return Err(Diagnostic::error(
                     word.span,
-                    format!("'user' does not take '{other}' (expects password, insecure-password or groups)"),
+                    format!(
+                        "'user' does not take '{other}' (expects password, insecure-password or groups)"
+                    ),
                 ));
             }
         }
         i += 2;
     }
     let password = password.ok_or_else(|| {
-        Diagnostic::error(name.span, format!("user '{}' needs 'password' or 'insecure-password'", name.text))
+        Diagnostic::error(
+            name.span,
+            format!(
+                "user '{}' needs 'password' or 'insecure-password'",
+                name.text
+            ),
+        )
     })?;
     Ok(User {
         name: name.text.clone(),
