@@ -3,6 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
+use super::program::ProxyId;
 use crate::config::diag::{Diagnostic, Severity};
 use crate::config::source::{SourceMap, Span};
 
@@ -23,6 +24,9 @@ pub enum DefaultPath {
 pub struct Cx<'s> {
     pub sources: &'s SourceMap,
     pub default_path: DefaultPath,
+    /// (frontend, backend, where) for every backend a frontend names, to
+    /// check that their modes fit once every proxy is compiled.
+    pub backend_references: Vec<(ProxyId, ProxyId, Span)>,
     diagnostics: Vec<Diagnostic>,
 }
 
@@ -31,6 +35,7 @@ impl<'s> Cx<'s> {
         Cx {
             sources,
             default_path: DefaultPath::Current,
+            backend_references: Vec::new(),
             diagnostics: Vec::new(),
         }
     }

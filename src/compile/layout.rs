@@ -20,7 +20,6 @@ pub struct Layout<'c> {
     pub userlists: Vec<Userlist>,
     backends: AHashMap<&'c str, ProxyId>,
     tables_by_name: AHashMap<String, TableId>,
-    used_defaults: Vec<*const SectionDecl>,
 }
 
 impl<'c> Layout<'c> {
@@ -32,7 +31,6 @@ impl<'c> Layout<'c> {
             userlists: Vec::new(),
             backends: AHashMap::new(),
             tables_by_name: AHashMap::new(),
-            used_defaults: Vec::new(),
         };
         let mut named_defaults: AHashMap<&str, &SectionDecl> = AHashMap::new();
         let mut last_defaults: Option<&SectionDecl> = None;
@@ -117,9 +115,6 @@ impl<'c> Layout<'c> {
         if kind != ProxyKind::Frontend {
             self.backends.insert(name.text.as_str(), id);
         }
-        if let Some(d) = defaults {
-            self.used_defaults.push(d as *const SectionDecl);
-        }
         let table = self.add_table(section, &name.text, cx);
         self.proxies.push(ProxyHeader {
             id,
@@ -184,18 +179,6 @@ impl<'c> Layout<'c> {
                 }
             };
         }
-    }
-
-    /// Defaults sections no proxy inherits from: checked on their own.
-    pub fn unused_defaults<'a>(
-        &'a self,
-        config: &'a ConfigDecl,
-    ) -> impl Iterator<Item = &'a SectionDecl> + 'a {
-        config
-            .sections
-            .iter()
-            .filter(|s| s.kind == SectionKind::Defaults)
-            .filter(move |s| !self.used_defaults.contains(&(*s as *const SectionDecl)))
     }
 
     pub fn backend_id(&self, name: &str) -> Option<ProxyId> {

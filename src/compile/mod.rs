@@ -28,7 +28,7 @@ use crate::config::diag::Diagnostic;
 use crate::config::source::SourceMap;
 use cx::Cx;
 use layout::Layout;
-use program::{Program, Proxy, ProxyId};
+use program::{Mode, Program, Proxy, ProxyId};
 
 /// The outcome of compiling a configuration.
 #[derive(Debug)]
@@ -48,7 +48,11 @@ pub fn compile(config: &ConfigDecl, sources: &SourceMap) -> Compiled {
         .filter(|s| s.kind == SectionKind::Global);
     let global = global::compile(globals, &mut cx);
     let layout = Layout::scan(config, &mut cx);
-    for section in layout.unused_defaults(config) {
+    for section in config
+        .sections
+        .iter()
+        .filter(|s| s.kind == SectionKind::Defaults)
+    {
         proxy::check_defaults(section, &layout, &mut cx);
     }
     let mut proxies = Vec::with_capacity(layout.proxies.len());
@@ -60,6 +64,17 @@ pub fn compile(config: &ConfigDecl, sources: &SourceMap) -> Compiled {
     }
     resolve_default_backends(&mut proxies, default_backends, &layout, &mut cx);
     check_frontends(&proxies, &layout, &mut cx);
+    for (proxy, header) in proxies.iter().zip(&layout.proxies) {
+        let span = header
+            .section
+            .name
+            .as_ref()
+            .map_or(header.section.keyword_span, |w| w.span);
+        for rule in &proxy.use_backend {
+            cx.backend_references.push((proxy.id, rule.backend, span));
+        }
+    }
+    check_modes(&proxies, &mut cx);
     let program = Program {
         global,
         proxies,
@@ -86,8 +101,30 @@ fn resolve_default_backends(
             continue;
         }
         match layout.backend_id(&word.text) {
-            Some(id) => proxy.default_backend = Some(id),
+            Some(id) => {
+                proxy.default_backend = Some(id);
+                cx.backend_references.push((proxy.id, id, word.span));
+            }
             None => cx.report(layout.unknown_backend(&word)),
+        }
+    }
+}
+
+/// An http frontend cannot hand its traffic to a tcp backend (the other way
+/// round is allowed: a tcp frontend may upgrade to http).
+fn check_modes(proxies: &[Proxy], cx: &mut Cx) {
+    for (frontend, backend, span) in std::mem::take(&mut cx.backend_references) {
+        let (fe, be) = (&proxies[frontend.0 as usize], &proxies[backend.0 as usize]);
+        if fe.mode == Mode::Http && be.mode == Mode::Tcp {
+            cx.report(Diagnostic::error(
+                span,
+                format!(
+                    "http {} '{}' cannot use tcp backend '{}' (see 'mode')",
+                    fe.kind.as_keyword(),
+                    fe.name,
+                    be.name
+                ),
+            ));
         }
     }
 }
