@@ -158,3 +158,57 @@ fn too_many_words_is_an_error() {
     );
     assert_eq!(words(&line[..64].join(" ")).len(), 64);
 }
+
+/// Runs the real `haproxy -c` on `.notice <word>` and returns the word it
+/// printed, or `None` when haproxy is not installed.
+fn haproxy_word(case: &str, dir: &std::path::Path) -> Option<String> {
+    let path = dir.join("notice.cfg");
+    std::fs::write(&path, format!("global\n  .notice {case}\n")).ok()?;
+    let out = std::process::Command::new("haproxy")
+        .arg("-c")
+        .arg("-f")
+        .arg(&path)
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .envs([("FOO", "foo"), ("BAR", "a  b"), ("EMPTY", "")])
+        .output()
+        .ok()?;
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let start = stderr.find(":2]: '")? + 6;
+    let end = stderr[start..].rfind("'.")? + start;
+    Some(stderr[start..end].to_owned())
+}
+
+#[test]
+fn single_words_match_real_haproxy() {
+    let cases = [
+        r#"a"b c"d"#,
+        r"\\\#x#y",
+        r#""[${EMPTY-d}]""#,
+        r#""[${BAR}]""#,
+        r#""a\$b""#,
+        r"a\$b$FOO",
+        r#""$FOO.${FOO}x""#,
+        r#""\q\x41\t|""#,
+        r#"'\x41"$FOO'"#,
+        r#""${FOO-a}b}""#,
+        r#""${NOPE-a"b}""#,
+        r"\x41\xc3\xa9",
+        r#""a#b""#,
+        r"a\",
+        r#"a\ b"c\"d"'e\'"#,
+    ];
+    let dir = std::env::temp_dir().join(format!("lbd-lexer-{}", std::process::id()));
+    if std::fs::create_dir_all(&dir).is_err() || haproxy_word("x", &dir).is_none() {
+        eprintln!("skipped: haproxy not available");
+        return;
+    }
+    for case in cases {
+        assert_eq!(
+            haproxy_word(case, &dir),
+            Some(words(case).concat()),
+            "case {case}"
+        );
+    }
+    std::fs::remove_dir_all(&dir).unwrap_or_else(|e| panic!("cleanup: {e}"));
+}
