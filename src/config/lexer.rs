@@ -28,6 +28,15 @@ pub struct LinePos {
     pub line: u32,
 }
 
+/// The words of a line, and a warning when a carriage return cut it short.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SplitLine {
+    pub words: Vec<Word>,
+    /// Set when text follows a carriage return: HAProxy ignores it silently
+    /// (a file with old Mac line endings reads as one line), we say so.
+    pub warning: Option<Diagnostic>,
+}
+
 /// Splits `line` (without its `\n`) into words, looking up environment
 /// variables with `env`. The first problem found aborts the line, as in
 /// HAProxy, and is returned as an error diagnostic pointing at its column.
@@ -35,9 +44,10 @@ pub fn split_line(
     line: &str,
     pos: LinePos,
     env: &dyn Fn(&str) -> Option<String>,
-) -> Result<Vec<Word>, Diagnostic> {
+) -> Result<SplitLine, Diagnostic> {
     let mut lexer = Lexer::new(line, pos, env);
     lexer.run()?;
+    let warning = lexer.text_after_cr();
     if lexer.words.len() > MAX_WORDS {
         let span = lexer.words[MAX_WORDS].span;
         return Err(Diagnostic::error(
@@ -45,11 +55,14 @@ pub fn split_line(
             format!("too many words, a line may have at most {MAX_WORDS}"),
         ));
     }
-    Ok(lexer.words)
+    Ok(SplitLine {
+        words: lexer.words,
+        warning,
+    })
 }
 
 /// Splits `line` with the process environment.
-pub fn split_line_env(line: &str, pos: LinePos) -> Result<Vec<Word>, Diagnostic> {
+pub fn split_line_env(line: &str, pos: LinePos) -> Result<SplitLine, Diagnostic> {
     split_line(line, pos, &|name| std::env::var(name).ok())
 }
 
@@ -114,6 +127,21 @@ impl<'a> Lexer<'a> {
             col: col.saturating_add(1),
             len: end_col.saturating_sub(col).max(1),
         }
+    }
+
+    /// A warning for a non-blank text after the carriage return where the
+    /// lexer stopped, if it stopped at one.
+    fn text_after_cr(&self) -> Option<Diagnostic> {
+        if self.bytes.get(self.at) != Some(&b'\r') {
+            return None;
+        }
+        let rest = self.bytes.get(self.at + 1..).unwrap_or_default();
+        let skip = rest.iter().position(|&b| !is_blank(b) && b != b'\r')?;
+        let start = self.at + 1 + skip;
+        Some(Diagnostic::warning(
+            self.span(start, start + 1),
+            "text after a carriage return is ignored",
+        ))
     }
 
     fn fail(&self, start: usize, end: usize, message: &str) -> Diagnostic {

@@ -9,7 +9,7 @@ use nom::{IResult, Parser};
 
 use super::ast::{LineDecl, SectionDecl, SectionKind, Word};
 use super::diag::Diagnostic;
-use super::lexer::{LinePos, split_line};
+use super::lexer::{LinePos, SplitLine, split_line};
 use super::source::{FileId, Span};
 
 /// What parsing one file produced.
@@ -40,7 +40,10 @@ pub fn parse_file(file: FileId, bytes: &[u8], env: &dyn Fn(&str) -> Option<Strin
             line: line_no,
         };
         match line_words(line, pos, env) {
-            Ok(words) => add_line(&mut out, pos, words),
+            Ok(split) => {
+                add_line(&mut out, pos, split.words);
+                out.diagnostics.extend(split.warning);
+            }
             Err(diagnostic) => out.diagnostics.push(diagnostic),
         }
     }
@@ -58,7 +61,7 @@ fn line_words(
     line: &[u8],
     pos: LinePos,
     env: &dyn Fn(&str) -> Option<String>,
-) -> Result<Vec<Word>, Diagnostic> {
+) -> Result<SplitLine, Diagnostic> {
     let text = std::str::from_utf8(line).map_err(|e| {
         let valid = String::from_utf8_lossy(&line[..e.valid_up_to()]);
         let col = u32::try_from(valid.chars().count()).unwrap_or(u32::MAX);

@@ -19,7 +19,7 @@ const POS: LinePos = LinePos {
 
 fn words(line: &str) -> Vec<String> {
     match split_line(line, POS, &env) {
-        Ok(words) => words.into_iter().map(|w| w.text).collect(),
+        Ok(split) => split.words.into_iter().map(|w| w.text).collect(),
         Err(d) => panic!("unexpected error {d:?} for {line:?}"),
     }
 }
@@ -110,7 +110,9 @@ fn environment_defaults_replace_only_unset() {
 #[test]
 fn word_expansion_splits_on_blanks() {
     assert_eq!(words(r#"k "[${BAR[*]}]""#), ["k", "[a", "b]"]);
-    let all = split_line(r#"k "${BAR[*]}""#, POS, &env).unwrap_or_default();
+    let all = split_line(r#"k "${BAR[*]}""#, POS, &env)
+        .unwrap_or_default()
+        .words;
     assert_eq!(all[1].span, all[2].span);
 }
 
@@ -138,12 +140,22 @@ fn errors_point_at_their_column() {
 #[test]
 fn carriage_return_ends_the_line() {
     assert_eq!(words("a\rb c"), ["a"]);
+    let split = split_line("a \r b", POS, &env).unwrap_or_default();
+    let warning = split.warning.map(|w| (w.span.map(|s| s.col), w.message));
+    assert_eq!(
+        warning,
+        Some((Some(5), "text after a carriage return is ignored".into()))
+    );
+    assert_eq!(split_line("a\r", POS, &env).map(|s| s.warning), Ok(None));
+    assert_eq!(split_line("a #\rb", POS, &env).map(|s| s.warning), Ok(None));
     assert_eq!(error("\"a\rb\"").0, 1);
 }
 
 #[test]
 fn spans_count_characters_and_cover_quotes() {
-    let w = split_line("\tbé \"x y\"z  ${A}", POS, &env).unwrap_or_default();
+    let w = split_line("\tbé \"x y\"z  ${A}", POS, &env)
+        .unwrap_or_default()
+        .words;
     let spans: Vec<(u32, u32)> = w.iter().map(|w| (w.span.col, w.span.len)).collect();
     assert_eq!(spans, [(2, 2), (5, 6), (13, 4)]);
     assert_eq!(w[0].span.line, 7);
@@ -153,8 +165,64 @@ fn spans_count_characters_and_cover_quotes() {
 fn too_many_words_is_an_error() {
     let line: Vec<String> = (0..70).map(|i| i.to_string()).collect();
     assert_eq!(
-        split_line(&line.join(" "), POS, &env).map(|w| w.len()).ok(),
+        split_line(&line.join(" "), POS, &env)
+            .map(|s| s.words.len())
+            .ok(),
         None
     );
     assert_eq!(words(&line[..64].join(" ")).len(), 64);
+}
+
+/// Runs the real `haproxy -c` on `.notice <word>` and returns the word it
+/// printed, or `None` when haproxy is not installed.
+fn haproxy_word(case: &str, dir: &std::path::Path) -> Option<String> {
+    let path = dir.join("notice.cfg");
+    std::fs::write(&path, format!("global\n  .notice {case}\n")).ok()?;
+    let out = std::process::Command::new("haproxy")
+        .arg("-c")
+        .arg("-f")
+        .arg(&path)
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .envs([("FOO", "foo"), ("BAR", "a  b"), ("EMPTY", "")])
+        .output()
+        .ok()?;
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let start = stderr.find(":2]: '")? + 6;
+    let end = stderr[start..].rfind("'.")? + start;
+    Some(stderr[start..end].to_owned())
+}
+
+#[test]
+fn single_words_match_real_haproxy() {
+    let cases = [
+        r#"a"b c"d"#,
+        r"\\\#x#y",
+        r#""[${EMPTY-d}]""#,
+        r#""[${BAR}]""#,
+        r#""a\$b""#,
+        r"a\$b$FOO",
+        r#""$FOO.${FOO}x""#,
+        r#""\q\x41\t|""#,
+        r#"'\x41"$FOO'"#,
+        r#""${FOO-a}b}""#,
+        r#""${NOPE-a"b}""#,
+        r"\x41\xc3\xa9",
+        r#""a#b""#,
+        r"a\",
+        r#"a\ b"c\"d"'e\'"#,
+    ];
+    let dir = std::env::temp_dir().join(format!("lbd-lexer-{}", std::process::id()));
+    if std::fs::create_dir_all(&dir).is_err() || haproxy_word("x", &dir).is_none() {
+        eprintln!("skipped: haproxy not available");
+        return;
+    }
+    for case in cases {
+        assert_eq!(
+            haproxy_word(case, &dir),
+            Some(words(case).concat()),
+            "case {case}"
+        );
+    }
+    std::fs::remove_dir_all(&dir).unwrap_or_else(|e| panic!("cleanup: {e}"));
 }

@@ -73,3 +73,11 @@ fn parse_bytes_uses_the_given_environment() {
         ""
     );
 }
+
+#[test]
+fn valid_corpus_parses_cleanly() {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("grammar/corpus/valid");
+    let loaded = load_with_env(&[dir], &|_| None);
+    assert!(loaded.config.sections.len() >= 8);
+    assert_eq!(loaded.diagnostics, []);
+}

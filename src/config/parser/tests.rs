@@ -141,3 +141,13 @@ proptest! {
         prop_assert_eq!(got, words.iter().map(String::as_str).collect::<Vec<_>>());
     }
 }
+
+#[test]
+fn old_mac_line_endings_are_warned_about() {
+    let parsed = parse("global\r  maxconn 1\r");
+    assert_eq!(
+        messages(&parsed),
+        [(1, 10, "text after a carriage return is ignored")]
+    );
+    assert!(parsed.sections[0].lines.is_empty());
+}
