@@ -14,4 +14,9 @@ pub fn config(data: &[u8]) {
         let rendered = crate::config::diag::render(diagnostic, &loaded.source_map);
         debug_assert!(!rendered.is_empty());
     }
+    let compiled = crate::compile::compile_with(&loaded.config, &loaded.source_map, false);
+    for diagnostic in &compiled.diagnostics {
+        let rendered = crate::config::diag::render(diagnostic, &loaded.source_map);
+        debug_assert!(!rendered.is_empty());
+    }
 }

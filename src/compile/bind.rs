@@ -87,7 +87,7 @@ pub fn compile(line: &LineDecl, cx: &Cx) -> Result<Bind, Diagnostic> {
     let list = required(line, 1, "bind", "an address")?;
     let mut addrs = Vec::new();
     for part in list.text.split(',') {
-        match addr::parse(part, true, true) {
+        match addr::parse(part, true, cx.resolve_names) {
             Ok(Addr::Inet { ip, ports }) => {
                 addrs.extend(addr::expand(ip, ports).into_iter().map(BindAddr::Inet));
             }

@@ -27,6 +27,8 @@ pub struct Cx<'s> {
     /// (frontend, backend, where) for every backend a frontend names, to
     /// check that their modes fit once every proxy is compiled.
     pub backend_references: Vec<(ProxyId, ProxyId, Span)>,
+    /// Whether host names are looked up (off for fuzzing: no DNS traffic).
+    pub resolve_names: bool,
     diagnostics: Vec<Diagnostic>,
 }
 
@@ -36,6 +38,7 @@ impl<'s> Cx<'s> {
             sources,
             default_path: DefaultPath::Current,
             backend_references: Vec::new(),
+            resolve_names: true,
             diagnostics: Vec::new(),
         }
     }

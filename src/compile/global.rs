@@ -122,7 +122,7 @@ fn apply(
             args::no_more(line, 3, keyword)
         }
         "log" => {
-            global.logs.push(log::parse(line, 1)?);
+            global.logs.push(log::parse(line, 1, cx.resolve_names)?);
             Ok(())
         }
         "pidfile" => {

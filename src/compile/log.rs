@@ -20,25 +20,26 @@ const LEVELS: &[&str] = &[
 
 /// Parses `log <target> [len N] [format F] [sample R:S] <facility> [max [min]]`
 /// starting at word `at` (the target). `log global` is handled by the caller.
-pub fn parse(line: &LineDecl, at: usize) -> Result<LogTarget, Diagnostic> {
+pub fn parse(line: &LineDecl, at: usize, resolve: bool) -> Result<LogTarget, Diagnostic> {
     let target = required(line, at, "log", "a target address")?;
     let destination = match target.text.as_str() {
         "stdout" => LogDestination::Stdout,
         "stderr" => LogDestination::Stderr,
-        text => match addr::parse(text, false, true) {
+        text => match addr::parse(text, false, resolve) {
             Ok(Addr::Unix(path)) => LogDestination::Unix(path),
             Ok(Addr::Inet { ip, ports }) => LogDestination::Udp((ip, ports.0).into()),
             // Syslog's port is optional: 514 by default.
-            Err(e) if e == "missing port" => match addr::parse(&format!("{text}:514"), false, true)
-            {
-                Ok(Addr::Inet { ip, ports }) => LogDestination::Udp((ip, ports.0).into()),
-                _ => {
-                    return Err(Diagnostic::error(
-                        target.span,
-                        format!("'log': invalid target '{text}'"),
-                    ));
+            Err(e) if e == "missing port" => {
+                match addr::parse(&format!("{text}:514"), false, resolve) {
+                    Ok(Addr::Inet { ip, ports }) => LogDestination::Udp((ip, ports.0).into()),
+                    _ => {
+                        return Err(Diagnostic::error(
+                            target.span,
+                            format!("'log': invalid target '{text}'"),
+                        ));
+                    }
                 }
-            },
+            }
             Err(e) => return Err(Diagnostic::error(target.span, format!("'log': {e}"))),
         },
     };

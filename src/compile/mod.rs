@@ -41,7 +41,14 @@ pub struct Compiled {
 
 /// Compiles a parsed configuration.
 pub fn compile(config: &ConfigDecl, sources: &SourceMap) -> Compiled {
+    compile_with(config, sources, true)
+}
+
+/// [`compile`], choosing whether host names are looked up (the fuzzer
+/// must not send DNS queries).
+pub fn compile_with(config: &ConfigDecl, sources: &SourceMap, resolve_names: bool) -> Compiled {
     let mut cx = Cx::new(sources);
+    cx.resolve_names = resolve_names;
     let globals = config
         .sections
         .iter()

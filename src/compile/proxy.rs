@@ -294,7 +294,7 @@ impl Builder {
                 let (code, page) = errorfile::compile(line, cx)?;
                 self.errorfiles.set(code, page);
             }
-            "log" => self.log(line)?,
+            "log" => self.log(line, cx.resolve_names)?,
             "stick-table" => {}
             "http-check expect" => self.check_expect = opt::http_check_expect(line)?,
             "compression" => self.compression(line)?,
@@ -316,11 +316,11 @@ impl Builder {
         Ok(())
     }
 
-    fn log(&mut self, line: &LineDecl) -> Result<(), Diagnostic> {
+    fn log(&mut self, line: &LineDecl, resolve: bool) -> Result<(), Diagnostic> {
         match line.words.get(1).map(|w| w.text.as_str()) {
             Some("global") => Ok(()),
             _ => {
-                self.logs.push(log::parse(line, 1)?);
+                self.logs.push(log::parse(line, 1, resolve)?);
                 Ok(())
             }
         }

@@ -289,7 +289,7 @@ pub fn compile(
     let name = required(line, 1, "server", "a name and an address")?;
     let addr_word = required(line, 2, "server", "an address")?;
     let params = parse_params(line, 3, cx)?.over(defaults);
-    let addr = match addr::parse(&addr_word.text, false, true) {
+    let addr = match addr::parse(&addr_word.text, false, cx.resolve_names) {
         Ok(Addr::Inet { ip, ports }) => (ip, ports.0).into(),
         Ok(Addr::Unix(_)) => {
             return Err(Diagnostic::error(
