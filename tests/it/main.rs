@@ -3,3 +3,4 @@
 mod check;
 mod harness;
 mod layering;
+mod readme;
