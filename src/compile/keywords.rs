@@ -402,6 +402,28 @@ pub fn word_count(row: &KeywordRow) -> usize {
     row.name.split(' ').count()
 }
 
+/// The README's keyword list: every keyword of both tables with its status,
+/// generated so that documentation and errors never disagree.
+pub fn markdown_list() -> String {
+    let mut out = String::new();
+    for (title, table) in [("global", GLOBAL_KEYWORDS), ("proxies", PROXY_KEYWORDS)] {
+        let status = |s: Support| match s {
+            Support::Supported => "supported".to_string(),
+            Support::NotSupported => "not supported by lbd".to_string(),
+            Support::Removed(instead) => format!("rejected by HAProxy 2.6 too ({instead})"),
+        };
+        let mut rows: Vec<&KeywordRow> = table.iter().collect();
+        rows.sort_by_key(|r| (r.support != Support::Supported, r.name));
+        out.push_str(&format!(
+            "\n### {title}\n\n| keyword | status |\n|---|---|\n"
+        ));
+        for r in rows {
+            out.push_str(&format!("| `{}` | {} |\n", r.name, status(r.support)));
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -425,26 +447,4 @@ mod tests {
             assert_eq!(before, names.len());
         }
     }
-}
-
-/// The README's keyword list: every keyword of both tables with its status,
-/// generated so that documentation and errors never disagree.
-pub fn markdown_list() -> String {
-    let mut out = String::new();
-    for (title, table) in [("global", GLOBAL_KEYWORDS), ("proxies", PROXY_KEYWORDS)] {
-        let status = |s: Support| match s {
-            Support::Supported => "supported".to_string(),
-            Support::NotSupported => "not supported by lbd".to_string(),
-            Support::Removed(instead) => format!("rejected by HAProxy 2.6 too ({instead})"),
-        };
-        let mut rows: Vec<&KeywordRow> = table.iter().collect();
-        rows.sort_by_key(|r| (r.support != Support::Supported, r.name));
-        out.push_str(&format!(
-            "\n### {title}\n\n| keyword | status |\n|---|---|\n"
-        ));
-        for r in rows {
-            out.push_str(&format!("| `{}` | {} |\n", r.name, status(r.support)));
-        }
-    }
-    out
 }
