@@ -156,6 +156,9 @@ pub struct TableSpec {
 impl TableSpec {
     /// The stored spec of a data type, if the table stores it.
     pub fn stored(&self, data_type: DataType) -> Option<DataSpec> {
-        self.store.iter().copied().find(|d| d.data_type == data_type)
+        self.store
+            .iter()
+            .copied()
+            .find(|d| d.data_type == data_type)
     }
 }
