@@ -161,9 +161,6 @@ impl Table {
 
     /// Removes every unused entry expired at `now_ms`; returns how many.
     pub fn purge_expired(&self, now_ms: u64) -> usize {
-        if self.spec.expire_ms == 0 {
-            return 0;
-        }
         (0..self.shards.len())
             .map(|si| self.purge_shard(&mut self.lock(si), now_ms, usize::MAX))
             .sum()
@@ -221,6 +218,10 @@ impl Table {
 
     /// Removes up to `limit` expired entries of a locked shard.
     pub(super) fn purge_shard(&self, shard: &mut Shard, now_ms: u64, limit: usize) -> usize {
+        if self.spec.expire_ms == 0 {
+            // The queue then orders by last touch, for eviction only.
+            return 0;
+        }
         let mut n = 0;
         while n < limit && shard.pop_victim(Some(now_ms)).is_some() {
             self.used.fetch_sub(1, Ordering::Relaxed);
