@@ -78,7 +78,7 @@ TCP_PORT=$(free_port)
 cat > "$WORK/bench.cfg" <<CFG
 global
     nbthread 1
-    maxconn 10000
+    maxconn 4000
 
 defaults
     timeout connect 5s
