@@ -15,7 +15,7 @@ use std::sync::Arc;
 
 use super::data::{self, Field};
 use super::key::Key;
-use super::shard::Slot;
+use super::shard::MetaMut;
 use super::spec::DataType;
 use super::table::Table;
 
@@ -110,38 +110,38 @@ impl<'t> EntryRef<'t> {
         if fields.iter().all(Option::is_none) {
             return;
         }
-        self.with(|slot, w| {
+        self.with(|meta, w| {
             fields
                 .iter()
                 .flatten()
                 .for_each(|f| data::add(f, w, 1, now_ms));
-            self.table.arm(slot, now_ms);
+            self.table.arm(meta, now_ms);
         });
     }
 
     /// Sessions tracking the entry (`use=`).
     pub fn use_count(&self) -> Option<u32> {
-        self.with(|slot, _| slot.use_cnt)
+        self.with(|meta, _| meta.get().use_cnt())
     }
 
     /// Milliseconds until expiry (`exp=`).
     pub fn expires_in(&self, now_ms: u64) -> Option<u64> {
-        self.with(|slot, _| self.table.remaining(slot, now_ms))
+        self.with(|meta, _| self.table.remaining(meta.get(), now_ms))
     }
 
     /// The entry's key (cloned).
     pub fn key(&self) -> Option<Key> {
-        self.with(|slot, _| slot.key.clone())
+        let mut shard = self.table.lock(self.shard as usize);
+        shard.entry_checked(self.slot, self.generation)?;
+        Some(shard.key(self.slot))
     }
 
     /// Runs `f` on the slot and its words with the shard locked, if the
     /// entry is still the one this handle names.
-    fn with<R>(&self, f: impl FnOnce(&mut Slot, &mut [u32]) -> R) -> Option<R> {
-        let stride = self.table.layout().words();
+    fn with<R>(&self, f: impl FnOnce(&mut MetaMut<'_>, &mut [u32]) -> R) -> Option<R> {
         let mut shard = self.table.lock(self.shard as usize);
-        shard.slot_of(self.slot, self.generation)?;
-        let (slot, words) = shard.entry_mut(self.slot, stride);
-        Some(f(slot, words))
+        let (mut meta, words) = shard.entry_checked(self.slot, self.generation)?;
+        Some(f(&mut meta, words))
     }
 
     /// Applies a change to a stored type and re-arms the entry.
@@ -152,9 +152,9 @@ impl<'t> EntryRef<'t> {
         f: impl FnOnce(&Field, &mut [u32]) -> R,
     ) -> Option<R> {
         let field = self.table.layout().field(data_type)?;
-        self.with(|slot, w| {
+        self.with(|meta, w| {
             let r = f(&field, w);
-            self.table.arm(slot, now_ms);
+            self.table.arm(meta, now_ms);
             r
         })
     }
@@ -165,7 +165,7 @@ impl<'t> EntryRef<'t> {
         if gpc.is_none() && rate.is_none() {
             return None;
         }
-        self.with(|slot, w| {
+        self.with(|meta, w| {
             if let Some(r) = &rate {
                 data::add(r, w, 1, now_ms);
             }
@@ -173,7 +173,7 @@ impl<'t> EntryRef<'t> {
                 data::add(&g, w, 1, now_ms);
                 data::read(&g, w, now_ms)
             });
-            self.table.arm(slot, now_ms);
+            self.table.arm(meta, now_ms);
             value
         })
     }
@@ -231,13 +231,14 @@ impl Drop for Tracker {
     /// (if it expired meanwhile, the next purge or access removes it).
     fn drop(&mut self) {
         let mut shard = self.table.lock(self.shard as usize);
-        let Some(slot) = shard.slot_of(self.slot, self.generation) else {
+        let Some((mut meta, _)) = shard.entry_checked(self.slot, self.generation) else {
             debug_assert!(false, "a tracked entry cannot be removed");
             return;
         };
-        slot.use_cnt = slot.use_cnt.saturating_sub(1);
-        if slot.use_cnt == 0 {
-            shard.requeue(self.slot);
+        let left = meta.get().use_cnt().saturating_sub(1);
+        meta.set_use_cnt(left);
+        if left == 0 {
+            shard.enqueue(self.slot);
         }
     }
 }

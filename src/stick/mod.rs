@@ -26,6 +26,7 @@ pub mod entry;
 pub mod expiry;
 pub mod freq;
 pub mod key;
+mod keymap;
 pub mod registry;
 mod shard;
 pub mod spec;
