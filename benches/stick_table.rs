@@ -40,9 +40,21 @@ trait Target: Send + Sync + 'static {
     fn hit(&self, ip: u32, now_ms: u64);
 }
 
+/// `touch_with`: lookup, re-arm and update under one shard lock.
 impl Target for Table {
     fn hit(&self, ip: u32, now_ms: u64) {
-        if let Some(e) = self.touch(&Key::Ip(ip.into()), now_ms) {
+        self.touch_with(&Key::Ip(ip.into()), now_ms, |e| {
+            e.add(DataType::ConnRate, 1, now_ms)
+        });
+    }
+}
+
+/// `touch` then `EntryRef::add`: the same through a handle (two locks).
+struct TwoLocks(Arc<Table>);
+
+impl Target for TwoLocks {
+    fn hit(&self, ip: u32, now_ms: u64) {
+        if let Some(e) = self.0.touch(&Key::Ip(ip.into()), now_ms) {
             e.add(DataType::ConnRate, 1, now_ms);
         }
     }
@@ -122,12 +134,16 @@ fn bench_tables(c: &mut Criterion) {
     }
     let naive = Arc::new(Naive::default());
     fill(naive.as_ref());
+    let two_locks = Arc::new(TwoLocks(Arc::clone(&table)));
 
     for threads in [1, THREADS] {
         let mut g = c.benchmark_group(format!("touch_add_conn_rate_{threads}_threads_1M_keys"));
         g.throughput(Throughput::Elements(1));
-        g.bench_function("sharded_table", |b| {
+        g.bench_function("sharded_touch_with", |b| {
             b.iter_custom(|iters| run(&table, threads, iters))
+        });
+        g.bench_function("sharded_touch_then_add", |b| {
+            b.iter_custom(|iters| run(&two_locks, threads, iters))
         });
         g.bench_function("naive_mutex_ahashmap", |b| {
             b.iter_custom(|iters| run(&naive, threads, iters))

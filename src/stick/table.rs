@@ -23,7 +23,7 @@ use crossbeam::utils::CachePadded;
 use parking_lot::{Mutex, MutexGuard};
 
 use super::data::Layout;
-use super::entry::{EntryRef, Tracker};
+use super::entry::{EntryMut, EntryRef, Tracker};
 use super::expiry::MAX_SLOTS;
 use super::key::Key;
 use super::shard::{META_WORDS, Meta, MetaMut, Shard};
@@ -122,6 +122,36 @@ impl Table {
         let mut shard = self.lock(si);
         let idx = self.get_or_create(&mut shard, si, key, now_ms)?;
         Some(self.entry_ref(si, idx, shard.meta(idx).generation()))
+    }
+
+    /// [`lookup`](Self::lookup) and `f` under one shard lock. `f` must not
+    /// call into this table.
+    pub fn lookup_with<R>(
+        &self,
+        key: &Key,
+        now_ms: u64,
+        f: impl FnOnce(&mut EntryMut<'_>) -> R,
+    ) -> Option<R> {
+        let si = self.shard_index(key);
+        let mut shard = self.lock(si);
+        let idx = self.find_live(&mut shard, key, now_ms)?;
+        let (meta, data) = shard.entry_mut(idx);
+        Some(f(&mut EntryMut::new(self, meta, data)))
+    }
+
+    /// [`touch`](Self::touch) and `f` under one shard lock: the cheapest
+    /// lookup-and-update. `f` must not call into this table.
+    pub fn touch_with<R>(
+        &self,
+        key: &Key,
+        now_ms: u64,
+        f: impl FnOnce(&mut EntryMut<'_>) -> R,
+    ) -> Option<R> {
+        let si = self.shard_index(key);
+        let mut shard = self.lock(si);
+        let idx = self.get_or_create(&mut shard, si, key, now_ms)?;
+        let (meta, data) = shard.entry_mut(idx);
+        Some(f(&mut EntryMut::new(self, meta, data)))
     }
 
     /// Like [`touch`](Self::touch), and pins the entry (`use += 1`) until the
