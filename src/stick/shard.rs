@@ -186,6 +186,13 @@ impl Shard {
 
     fn grow(&mut self) -> u32 {
         let idx = self.capacity();
+        if self.arena.len() == self.arena.capacity() {
+            // Grow by an eighth rather than doubling: a full table's shards
+            // then waste at most ~12% of their rows, not up to half.
+            let rows = (idx as usize / 8).max(64);
+            self.arena.reserve_exact(rows * self.stride);
+            self.queued.reserve_exact(rows);
+        }
         self.arena.resize(self.arena.len() + self.stride, 0);
         self.queued.push(false);
         idx
