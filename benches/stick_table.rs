@@ -1,8 +1,9 @@
-//! Lookup-and-update (`touch` + one `conn_rate` event, what a tracked
-//! connection costs) from 2 threads over 1M distinct IPv4 keys, against a
-//! naive baseline: one `Mutex<AHashMap>` doing the same work. Also prints
-//! the memory cost of an entry of an IPv4 table storing `conn_rate` and
-//! `bytes_out_rate`.
+//! Lookup-and-update (get-or-create, re-arm, one `conn_rate` event: what a
+//! tracked connection costs) from 1 and 2 threads over 1M distinct IPv4
+//! keys, through `touch_with` (one lock) and `touch` + `EntryRef::add` (two
+//! locks), against a naive baseline: one `Mutex<AHashMap>` doing the same
+//! work. Also prints the memory cost of an entry of an IPv4 table storing
+//! `conn_rate` and `bytes_out_rate`.
 
 use std::hint::black_box;
 use std::sync::Arc;

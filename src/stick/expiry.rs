@@ -75,11 +75,13 @@ impl ExpiryQueue {
         None
     }
 
-    /// Heap elements (for memory accounting).
+    /// Heap elements.
+    #[cfg(test)]
     pub fn len(&self) -> usize {
         self.heap.len()
     }
 
+    #[cfg(test)]
     pub fn is_empty(&self) -> bool {
         self.heap.is_empty()
     }

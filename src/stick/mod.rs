@@ -26,7 +26,7 @@
 pub mod data;
 pub mod dump;
 pub mod entry;
-pub mod expiry;
+mod expiry;
 pub mod freq;
 pub mod key;
 mod keymap;
