@@ -188,7 +188,11 @@ async fn serve_request(
     info: RequestInfo,
 ) -> Result<Next, ProxyError> {
     Counters::inc(&fe.frontend_counters.http_requests);
-    let unread_body = info.body != Body::None;
+    // Pages answered before the body is read close the connection, and so
+    // does a client that asked for it.
+    let unread_body = info.body != Body::None
+        || info.conn.close
+        || (b.req.version == Version::Http10 && !info.conn.keep_alive);
     // Evaluation point: `tcp-request content` (in http mode, per request).
     if hooks::tcp_request_content(fe, peer, Some(&b.req)) != Verdict::Continue {
         Counters::inc(&fe.frontend_counters.denied_sess);
