@@ -42,6 +42,7 @@ pub async fn connect(
         let server = &backend.servers[slot.server as usize];
         if reuse && let Some(stream) = pool::take(backend.id.0, slot.server, crate::clock::now_ms())
         {
+            Counters::inc(&server.state.counters.sessions_total);
             return Ok(Connected {
                 stream,
                 slot,

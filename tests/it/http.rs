@@ -275,3 +275,41 @@ fn tcp_mode_carries_64_mib_intact_with_half_close() {
     assert_eq!(got, TOTAL);
     assert_eq!(sum, sent);
 }
+
+#[test]
+fn server_close_and_httpclose_modes() {
+    // http-server-close: the client keeps its connection, the server sees
+    // one connection per request.
+    let [p, s] = ports::<2>();
+    let back = servers::http("s", s);
+    let _lbd = start_lbd("sclose", &cfg(p, s, "    option http-server-close\n"), p);
+    let base = back.conns();
+    let c = connect(p);
+    let mut w = c.try_clone().unwrap_or_else(|e| panic!("{e}"));
+    let mut r = BufReader::new(c);
+    for _ in 0..5 {
+        w.write_all(b"GET / HTTP/1.1\r\nHost: t\r\n\r\n")
+            .unwrap_or_else(|e| panic!("{e}"));
+        let resp = read_response(&mut r).unwrap_or_else(|| panic!("no response"));
+        assert_eq!(resp.status, 200);
+        assert_eq!(resp.header("connection"), None);
+    }
+    assert!(
+        servers::wait_for(|| back.conns() - base == 5),
+        "{}",
+        back.conns() - base
+    );
+
+    // httpclose: both sides close after one response.
+    let [p, s] = ports::<2>();
+    let _back = servers::http("s", s);
+    let _lbd = start_lbd("hclose", &cfg(p, s, "    option httpclose\n"), p);
+    let mut c = connect(p);
+    c.write_all(b"GET / HTTP/1.1\r\nHost: t\r\n\r\n")
+        .unwrap_or_else(|e| panic!("{e}"));
+    let mut all = Vec::new();
+    c.read_to_end(&mut all).unwrap_or_else(|e| panic!("{e}"));
+    let text = String::from_utf8_lossy(&all);
+    assert!(text.starts_with("HTTP/1.1 200 OK\r\n"), "{text}");
+    assert!(text.contains("connection: close\r\n"), "{text}");
+}

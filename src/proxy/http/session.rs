@@ -187,6 +187,7 @@ async fn serve_request(
     b: &mut Bufs,
     info: RequestInfo,
 ) -> Result<Next, ProxyError> {
+    crate::clock::refresh();
     Counters::inc(&fe.frontend_counters.http_requests);
     // Pages answered before the body is read close the connection, and so
     // does a client that asked for it.
