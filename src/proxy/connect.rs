@@ -24,6 +24,17 @@ pub struct Connected {
     pub reused: bool,
 }
 
+/// Whether an idle pooled connection may serve the request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reuse {
+    Never,
+    /// Reuse; the request can be replayed if the connection turns out dead.
+    Replayable,
+    /// Reuse only a connection checked alive just now (the request has a
+    /// body that cannot be replayed).
+    Probed,
+}
+
 /// HAProxy waits this long before retrying the same server after an
 /// immediate failure (connection refused), bounded by `timeout connect`.
 const TURN_AROUND_MS: u64 = 1_000;
@@ -32,7 +43,7 @@ pub async fn connect(
     shared: &Shared,
     backend: &Proxy,
     ctx: &PickCtx<'_>,
-    reuse: bool,
+    reuse: Reuse,
 ) -> Result<Connected, ProxyError> {
     let rt = shared.backend_rt(backend.id);
     let queue_ms = backend.timeouts.queue_ms.or(backend.timeouts.connect_ms);
@@ -40,7 +51,13 @@ pub async fn connect(
     let mut retries_left = backend.retries;
     loop {
         let server = &backend.servers[slot.server as usize];
-        if reuse && let Some(stream) = pool::take(backend.id.0, slot.server, crate::clock::now_ms())
+        if reuse != Reuse::Never
+            && let Some(stream) = pool::take(
+                backend.id.0,
+                slot.server,
+                crate::clock::now_ms(),
+                reuse == Reuse::Probed,
+            )
         {
             Counters::inc(&server.state.counters.sessions_total);
             return Ok(Connected {

@@ -23,16 +23,25 @@ thread_local! {
     static POOL: RefCell<Pool> = RefCell::new(Pool::default());
 }
 
+/// Connections idle for less than this are reused without a liveness probe
+/// (a request without body that fails on one is retried on a new one).
+const PROBE_AFTER_MS: u64 = 1_000;
+
 /// Takes a live idle connection to server `server` of backend `backend`.
 /// Connections the server closed (readable at EOF, or with stray bytes) are
-/// dropped on the way.
-pub fn take(backend: u32, server: u32, now_ms: u64) -> Option<TcpStream> {
+/// dropped on the way; `probe` checks even recently used ones (one extra
+/// system call), for requests that cannot be replayed.
+pub fn take(backend: u32, server: u32, now_ms: u64, probe: bool) -> Option<TcpStream> {
     POOL.with(|p| {
         let mut p = p.borrow_mut();
         let list = p.idle.get_mut(&(backend, server))?;
         while let Some((stream, since)) = list.pop() {
-            if now_ms.saturating_sub(since) > MAX_IDLE_MS {
+            let idle = now_ms.saturating_sub(since);
+            if idle > MAX_IDLE_MS {
                 continue;
+            }
+            if !probe && idle < PROBE_AFTER_MS {
+                return Some(stream);
             }
             let mut probe = [0u8; 1];
             match stream.try_read(&mut probe) {

@@ -46,7 +46,8 @@ pub struct ServerSlot {
 impl Drop for ServerSlot {
     fn drop(&mut self) {
         self.state.conn_closed();
-        if self.queue.waiting() > 0 {
+        std::sync::atomic::fence(Ordering::SeqCst);
+        if self.queue.waiting.load(Ordering::SeqCst) > 0 {
             self.queue.notify.notify_one();
         }
     }
@@ -85,40 +86,70 @@ pub async fn acquire(
 ) -> Result<ServerSlot, ProxyError> {
     let deadline = queue_ms.map(|ms| tokio::time::Instant::now() + Duration::from_millis(ms));
     loop {
+        // Fast path: a free slot, without touching the queue's waiter list
+        // (whose lock is shared by every worker).
+        if let Some(slot) = try_acquire(backend, balancer, queue, ctx, avoid)? {
+            return Ok(slot);
+        }
         let notified = queue.notify.notified();
         tokio::pin!(notified);
         notified.as_mut().enable();
+        queue.waiting.fetch_add(1, Ordering::SeqCst);
+        // Pairs with the fence in `ServerSlot::drop`: either the releaser
+        // sees this waiter and wakes it, or the pick below sees the slot.
+        std::sync::atomic::fence(Ordering::SeqCst);
+        let woke = match try_acquire(backend, balancer, queue, ctx, avoid) {
+            Ok(Some(slot)) => {
+                queue.waiting.fetch_sub(1, Ordering::SeqCst);
+                return Ok(slot);
+            }
+            Err(e) => {
+                queue.waiting.fetch_sub(1, Ordering::SeqCst);
+                return Err(e);
+            }
+            Ok(None) => match deadline {
+                Some(d) => tokio::time::timeout_at(d, notified).await.is_ok(),
+                None => {
+                    notified.await;
+                    true
+                }
+            },
+        };
+        queue.waiting.fetch_sub(1, Ordering::SeqCst);
+        if !woke {
+            return Err(ProxyError::QueueTimeout);
+        }
+    }
+}
+
+/// One pick and claim: `Ok(None)` when every usable server is full.
+fn try_acquire(
+    backend: &Proxy,
+    balancer: &Balancer,
+    queue: &Arc<Queue>,
+    ctx: &PickCtx<'_>,
+    avoid: Option<u32>,
+) -> Result<Option<ServerSlot>, ProxyError> {
+    // Bounded: a lost race between pick and claim makes the server read as
+    // full on the next pick, so this ends after at most one round per server.
+    for _ in 0..=backend.servers.len() {
         match balancer.pick(&backend.servers, ctx, avoid) {
             Pick::Server(i) => {
                 let server = &backend.servers[i as usize];
                 if try_claim(server) {
                     Counters::inc(&server.state.counters.lb_total);
-                    return Ok(ServerSlot {
+                    return Ok(Some(ServerSlot {
                         state: Arc::clone(&server.state),
                         queue: Arc::clone(queue),
                         server: i,
-                    });
+                    }));
                 }
-                // Another worker took the last slot between pick and claim:
-                // pick again (the server now reads as full).
-                continue;
             }
             Pick::NoneUsable => return Err(ProxyError::NoServer),
-            Pick::AllFull => {}
-        }
-        queue.waiting.fetch_add(1, Ordering::Relaxed);
-        let woke = match deadline {
-            Some(d) => tokio::time::timeout_at(d, notified).await.is_ok(),
-            None => {
-                notified.await;
-                true
-            }
-        };
-        queue.waiting.fetch_sub(1, Ordering::Relaxed);
-        if !woke {
-            return Err(ProxyError::QueueTimeout);
+            Pick::AllFull => return Ok(None),
         }
     }
+    Ok(None)
 }
 
 #[cfg(test)]

@@ -242,7 +242,12 @@ async fn serve_request(
             client: peer.ip(),
             request: Some(&b.req),
         };
-        let mut conn = match connect::connect(shared, be, &ctx, reuse && attempt == 1).await {
+        let pooled = match (reuse && attempt == 1, info.body) {
+            (false, _) => connect::Reuse::Never,
+            (true, Body::None) => connect::Reuse::Replayable,
+            (true, _) => connect::Reuse::Probed,
+        };
+        let mut conn = match connect::connect(shared, be, &ctx, pooled).await {
             Ok(c) => c,
             Err(e) => {
                 tracing::debug!(backend = %be.name, "no server connection: {e}");
@@ -380,6 +385,17 @@ impl Exchange<'_> {
     ) -> Result<Done, Fail> {
         let server_ms = self.be.timeouts.server_ms;
         let client_ms = self.fe.timeouts.client_ms;
+        // A body already fully received goes out with the head in one write.
+        let mut body = self.info.body;
+        if let Body::Length(n) = body
+            && (b.client.len() as u64) >= n
+        {
+            let n = n as usize;
+            b.out.extend_from_slice(&b.client.filled()[..n]);
+            b.client.consume(n);
+            Counters::add(&self.fe.frontend_counters.bytes_in, n as u64);
+            body = Body::None;
+        }
         let sent = framing::write_within(&mut conn.stream, &b.out, server_ms, UP_ERRS).await;
         if let Err(e) = sent {
             return Err(Fail {
@@ -402,7 +418,6 @@ impl Exchange<'_> {
         } = b;
         let (mut cr, mut cw) = client.split();
         let (mut sr, mut sw) = conn.stream.split();
-        let body = self.info.body;
         let upload = async {
             let mut leg = Leg {
                 r: &mut cr,
@@ -636,6 +651,16 @@ impl Relay<'_> {
         out.clear();
         resp.write_to(out);
         let client_ms = x.fe.timeouts.client_ms;
+        // A body already fully read goes out with the head in one write.
+        let mut body = info.body;
+        if let Body::Length(n) = body
+            && (sbuf.len() as u64) >= n
+        {
+            let n = n as usize;
+            out.extend_from_slice(&sbuf.filled()[..n]);
+            sbuf.consume(n);
+            body = Body::None;
+        }
         framing::write_within(cw, out, client_ms, DOWN_ERRS)
             .await
             .map_err(Fail::new)?;
@@ -652,7 +677,7 @@ impl Relay<'_> {
             head_sent: true,
             retryable: false,
         };
-        let n = match info.body {
+        let n = match body {
             Body::None => 0,
             Body::Length(n) => leg.length(n).await.map_err(sent_fail)?,
             Body::Chunked => leg.chunked(chunk_out, scratch).await.map_err(sent_fail)?,
