@@ -115,8 +115,11 @@ async fn wait_now(stop: &mut watch::Receiver<Stop>) {
 }
 
 /// Accepts on one socket until a stop is asked; the socket closes when this
-/// returns. At `maxconn` it stops accepting (the kernel queues new clients)
-/// instead of refusing them.
+/// returns. At `maxconn` an accepted connection waits for a slot before it is
+/// read (at most one per socket and worker), and no more are accepted
+/// meanwhile: the kernel queues the next clients, as HAProxy does when it
+/// stops accepting. Taking the slot before `accept` would let one worker
+/// hold it while the kernel hands the connection to another.
 async fn accept_loop(
     socket: TcpListener,
     proxy: super::ProxyId,
@@ -125,33 +128,33 @@ async fn accept_loop(
 ) {
     let mut stop = shared.stop.subscribe();
     loop {
-        let permits = tokio::select! {
-            p = permits(&shared, proxy) => p,
-            _ = wait_stop(&mut stop) => return,
-        };
-        let Some(permits) = permits else { return };
         let accepted = tokio::select! {
             r = socket.accept() => r,
             _ = wait_stop(&mut stop) => return,
         };
-        match accepted {
-            Ok((stream, peer)) => {
-                tracker.live.fetch_add(1, Ordering::AcqRel);
-                let live = Live(Arc::clone(&tracker));
-                let shared = Arc::clone(&shared);
-                tokio::spawn(async move {
-                    session::run(stream, peer, proxy, shared).await;
-                    drop(permits);
-                    drop(live);
-                });
-            }
+        let (stream, peer) = match accepted {
+            Ok(conn) => conn,
             Err(e) => {
                 // Out of file descriptors or similar: back off instead of
                 // spinning on the error.
                 tracing::warn!("accept failed: {e}");
                 tokio::time::sleep(Duration::from_millis(10)).await;
+                continue;
             }
-        }
+        };
+        let permits = tokio::select! {
+            p = permits(&shared, proxy) => p,
+            _ = wait_stop(&mut stop) => return,
+        };
+        let Some(permits) = permits else { return };
+        tracker.live.fetch_add(1, Ordering::AcqRel);
+        let live = Live(Arc::clone(&tracker));
+        let shared = Arc::clone(&shared);
+        tokio::spawn(async move {
+            session::run(stream, peer, proxy, shared).await;
+            drop(permits);
+            drop(live);
+        });
     }
 }
 

@@ -230,3 +230,33 @@ fn a_full_server_queues_then_times_out_with_503() {
         started.elapsed()
     );
 }
+
+#[test]
+fn frontend_maxconn_holds_new_connections_until_one_leaves() {
+    let [p, s] = ports::<2>();
+    let _s = servers::tcp_echo("s", s);
+    let cfg = format!(
+        "{DEFAULTS}    mode tcp\nlisten l\n    bind 127.0.0.1:{p}\n    maxconn 1\n    server s 127.0.0.1:{s}\n"
+    );
+    let _lbd = start_lbd("femaxconn", &cfg, p);
+    // The readiness probe may still hold the only slot for a moment.
+    let mut first = servers::connect(p);
+    first.write_all(b"one").unwrap_or_else(|e| panic!("{e}"));
+    let mut buf = [0u8; 3];
+    first.read_exact(&mut buf).unwrap_or_else(|e| panic!("{e}"));
+    let mut second = servers::connect(p);
+    second.write_all(b"two").unwrap_or_else(|e| panic!("{e}"));
+    second
+        .set_read_timeout(Some(Duration::from_millis(200)))
+        .ok();
+    assert!(
+        second.read(&mut buf).is_err(),
+        "a second connection was served"
+    );
+    drop(first);
+    second.set_read_timeout(Some(Duration::from_secs(5))).ok();
+    second
+        .read_exact(&mut buf)
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(&buf, b"two");
+}

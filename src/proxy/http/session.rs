@@ -579,6 +579,10 @@ impl Relay<'_> {
             let head_len = info.head_len as u64;
             Counters::add(&x.be.backend_counters.bytes_out, head_len);
             let status = resp.status;
+            if (100..200).contains(&status) && status != 101 && !self.client_v11 {
+                // An HTTP/1.0 client does not expect interim responses.
+                continue;
+            }
             if (100..200).contains(&status) && status != 101 {
                 // Interim response (100 Continue, 103 Early Hints): relay it
                 // and wait for the final one.
