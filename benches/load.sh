@@ -1,191 +1,221 @@
 #!/usr/bin/env bash
-# Load benchmark: lbd against HAProxy on the same configuration, nginx as the
-# backend, wrk as the client, loopback only.
+# Load benchmark: lbd against HAProxy 2.6 on the same configuration, the same
+# nginx backend and the same wrk load, each proxy pinned to one core.
 #
-# The proxy under test runs one thread pinned to one core (taskset -c $CORE);
-# wrk and nginx share the other core. Rounds interleave the two proxies
-# (lbd, haproxy, haproxy, lbd, ...) so that drift of the machine affects both.
-# For each scenario it prints requests/s, median latency, and the proxy's CPU
-# time per request (utime+stime from /proc, divided by the requests served).
+#   bash benches/load.sh [rounds] [seconds-per-run]
 #
-# Scenarios: keep-alive small responses, a new connection per request, 64 KiB
-# responses, and tcp-mode bulk transfer (1 MiB responses through `mode tcp`).
-#
-# Instructions per request: hardware counters (perf stat) are not available on
-# this VM, so with CALLGRIND=1 each proxy also runs under
-# `valgrind --tool=callgrind` for two request counts, and the difference of the
-# instruction totals divided by the difference of requests is printed (startup
-# cancels out).
-#
-# Usage: benches/load.sh            (DUR=5s ROUNDS=3 CONNS=32 CORE=0 LOADCORE=1)
-#        CALLGRIND=1 benches/load.sh
+# Needs: haproxy, nginx, wrk, valgrind (apt-get install -y haproxy nginx-light
+# wrk valgrind). Prints, per scenario and proxy, the median over interleaved
+# rounds of requests/s, p50 latency, proxy CPU time per request (from
+# /proc/<pid>/stat), and instructions per request counted by callgrind
+# (hardware counters are not available on every VM; callgrind's count is
+# exact and repeatable). Instructions per request are taken as the difference
+# of two callgrind runs of different lengths, so start-up work cancels out.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-DUR=${DUR:-5s}
-ROUNDS=${ROUNDS:-3}
-CONNS=${CONNS:-32}
-CORE=${CORE:-0}
-LOADCORE=${LOADCORE:-1}
-LBD=${LBD:-target/release/lbd}
-
-for tool in haproxy nginx wrk taskset python3; do
-    command -v "$tool" >/dev/null || { echo "load.sh: '$tool' is missing" >&2; exit 1; }
+ROUNDS=${1:-3}
+PROXIES=${PROXIES:-lbd haproxy}
+SECONDS_PER_RUN=${2:-5}
+PROXY_CPU=0
+LOAD_CPU=1
+for tool in haproxy nginx wrk valgrind taskset; do
+    command -v "$tool" >/dev/null || { echo "load.sh: $tool is missing" >&2; exit 1; }
 done
-[ -x "$LBD" ] || cargo build --release --quiet
 
-work=$(mktemp -d /tmp/lbd-load.XXXXXX)
-pids=()
+cargo build --release --quiet
+LBD=$PWD/target/release/lbd
+WORK=$(mktemp -d /tmp/lbd-load.XXXXXX)
+PIDS=()
 cleanup() {
-    for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-    rm -rf "$work"
+    for pid in "${PIDS[@]:-}"; do kill "$pid" 2>/dev/null || true; done
+    rm -rf "$WORK"
 }
 trap cleanup EXIT
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+free_port() {
+    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+}
+
 wait_port() {
-    for _ in $(seq 100); do
-        (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
+    for _ in $(seq 600); do
+        (exec 3<>/dev/tcp/127.0.0.1/"$1") 2>/dev/null && return 0
         sleep 0.05
     done
-    echo "load.sh: nothing listens on $1" >&2; return 1
+    echo "load.sh: nothing listens on port $1" >&2
+    return 1
 }
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 
-NG=$(free_port); PH=$(free_port); PT=$(free_port)
-mkdir -p "$work/www"
-head -c 65536 /dev/zero | tr '\0' 'x' > "$work/www/64k"
-head -c 1048576 /dev/zero | tr '\0' 'y' > "$work/www/1m"
-cat > "$work/nginx.conf" <<NGINX
-worker_processes 1;
+# --- the backend: nginx with a small page, 64 KiB and 1 MiB files -------------
+NGINX_PORT=$(free_port)
+mkdir -p "$WORK/nginx/www" "$WORK/nginx/logs"
+printf 'hello\n' > "$WORK/nginx/www/small"
+head -c 65536 /dev/zero | tr '\0' x > "$WORK/nginx/www/64k"
+head -c 1048576 /dev/zero | tr '\0' y > "$WORK/nginx/www/1m"
+cat > "$WORK/nginx/nginx.conf" <<NGINX
 daemon off;
-pid $work/nginx.pid;
-error_log $work/nginx.err;
+master_process off;
+worker_processes 1;
+error_log $WORK/nginx/logs/error.log;
+pid $WORK/nginx/nginx.pid;
 events { worker_connections 4096; }
 http {
     access_log off;
     keepalive_requests 1000000;
     server {
-        listen 127.0.0.1:$NG;
-        root $work/www;
-        location = /small { return 200 "hello\n"; }
+        listen 127.0.0.1:$NGINX_PORT;
+        root $WORK/nginx/www;
     }
 }
 NGINX
-taskset -c "$LOADCORE" nginx -c "$work/nginx.conf" -e "$work/nginx.err" &
-pids+=($!)
-wait_port "$NG"
+taskset -c $LOAD_CPU nginx -c "$WORK/nginx/nginx.conf" -p "$WORK/nginx" &
+PIDS+=($!)
+wait_port "$NGINX_PORT"
 
-cat > "$work/lb.cfg" <<CFG
+# --- one configuration for both proxies ---------------------------------------
+HTTP_PORT=$(free_port)
+TCP_PORT=$(free_port)
+cat > "$WORK/bench.cfg" <<CFG
 global
-    maxconn 20000
     nbthread 1
+    maxconn 4000
+
 defaults
     timeout connect 5s
     timeout client 30s
     timeout server 30s
-frontend fh
-    bind 127.0.0.1:$PH
+
+frontend http-in
     mode http
-    default_backend app
-backend app
+    bind 127.0.0.1:$HTTP_PORT
+    default_backend web
+
+backend web
     mode http
-    server n 127.0.0.1:$NG
-listen bulk
-    bind 127.0.0.1:$PT
+    server nginx 127.0.0.1:$NGINX_PORT
+
+listen tcp-in
     mode tcp
-    server n 127.0.0.1:$NG
+    bind 127.0.0.1:$TCP_PORT
+    server nginx 127.0.0.1:$NGINX_PORT
 CFG
 
-start_proxy() { # name → pid on stdout
-    case $1 in
-        lbd) taskset -c "$CORE" "$LBD" -f "$work/lb.cfg" >"$work/lbd.log" 2>&1 & ;;
-        haproxy) taskset -c "$CORE" haproxy -db -f "$work/lb.cfg" >"$work/haproxy.log" 2>&1 & ;;
+start_proxy() { # name [wrapper...] -> pid in PROXY_PID
+    local name=$1
+    shift
+    case $name in
+        lbd) taskset -c $PROXY_CPU "$@" "$LBD" -f "$WORK/bench.cfg" >"$WORK/$name.log" 2>&1 & ;;
+        haproxy) taskset -c $PROXY_CPU "$@" haproxy -db -f "$WORK/bench.cfg" >"$WORK/$name.log" 2>&1 & ;;
     esac
-    echo $!
+    PROXY_PID=$!
+    PIDS+=("$PROXY_PID")
+    wait_port "$HTTP_PORT"
+    wait_port "$TCP_PORT"
 }
 
-# scenario name → wrk arguments
+stop_proxy() {
+    kill "$PROXY_PID" 2>/dev/null || true
+    wait "$PROXY_PID" 2>/dev/null || true
+}
+
+cpu_ticks() { # utime+stime of a pid, in clock ticks
+    awk '{print $14 + $15}' "/proc/$1/stat"
+}
+
+# scenario -> wrk arguments
 scenario_args() {
     case $1 in
-        ka_small) echo "http://127.0.0.1:$PH/small" ;;
-        close_small) echo "-H Connection:close http://127.0.0.1:$PH/small" ;;
-        ka_64k) echo "http://127.0.0.1:$PH/64k" ;;
-        tcp_1m) echo "http://127.0.0.1:$PT/1m" ;;
+        keepalive) echo "-c 50 http://127.0.0.1:$HTTP_PORT/small" ;;
+        newconn) echo "-c 50 -H Connection:close http://127.0.0.1:$HTTP_PORT/small" ;;
+        64k) echo "-c 20 http://127.0.0.1:$HTTP_PORT/64k" ;;
+        tcpbulk) echo "-c 10 http://127.0.0.1:$TCP_PORT/1m" ;;
     esac
 }
-SCENARIOS="ka_small close_small ka_64k tcp_1m"
-CLK=$(getconf CLK_TCK)
 
-results="$work/results"
-: > "$results"
+run_wrk() { # seconds scenario -> "requests p50_ms"
+    local out
+    # shellcheck disable=SC2046
+    out=$(taskset -c $LOAD_CPU wrk -t 1 -d "${1}s" --latency $(scenario_args "$2"))
+    local requests p50
+    requests=$(echo "$out" | awk '/requests in/ {print $1}')
+    p50=$(echo "$out" | awk '$1 == "50%" {print $2}')
+    echo "$requests $p50"
+}
+
+SCENARIOS="keepalive newconn 64k tcpbulk"
+TICK=$(getconf CLK_TCK)
+RESULTS=$WORK/results.txt
+: > "$RESULTS"
+
 for round in $(seq "$ROUNDS"); do
-    if [ $((round % 2)) = 1 ]; then order="lbd haproxy"; else order="haproxy lbd"; fi
-    for proxy in $order; do
-        pid=$(start_proxy "$proxy")
-        pids+=("$pid")
-        wait_port "$PH"; wait_port "$PT"
-        for sc in $SCENARIOS; do
-            # shellcheck disable=SC2046
-            before=$(cpu_ticks "$pid")
-            out=$(taskset -c "$LOADCORE" wrk -t1 -c"$CONNS" -d"$DUR" --latency $(scenario_args "$sc") 2>&1)
-            after=$(cpu_ticks "$pid")
-            rps=$(awk '/^Requests\/sec/ {print $2}' <<<"$out")
-            reqs=$(awk '/requests in/ {print $1}' <<<"$out")
-            p50=$(awk '$1=="50%" {v=$2; if (v ~ /us$/) {sub("us","",v); v/=1000} else if (v ~ /ms$/) {sub("ms","",v)} else if (v ~ /s$/) {sub("s","",v); v*=1000}; print v}' <<<"$out")
-            errs=$(awk '/Non-2xx|Socket errors/ {print}' <<<"$out" | tr '\n' ' ')
-            cpu_us=$(awk -v a="$before" -v b="$after" -v n="$reqs" -v t="$CLK" 'BEGIN { if (n > 0) printf "%.1f", (b - a) / t * 1e6 / n; else print "nan" }')
-            echo "$round $proxy $sc $rps $p50 $cpu_us $errs" >> "$results"
+    for proxy in $PROXIES; do
+        start_proxy "$proxy"
+        for s in $SCENARIOS; do
+            before=$(cpu_ticks "$PROXY_PID")
+            read -r requests p50 < <(run_wrk "$SECONDS_PER_RUN" "$s")
+            after=$(cpu_ticks "$PROXY_PID")
+            echo "$s $proxy $round $requests $p50 $((after - before))" >> "$RESULTS"
         done
-        kill "$pid"; wait "$pid" 2>/dev/null || true
+        stop_proxy
     done
 done
 
-echo "# $(nproc) cores, $(uname -r); proxy pinned to core $CORE, wrk+nginx on core $LOADCORE; $ROUNDS rounds × $DUR, $CONNS connections"
-printf '%-12s %-8s %12s %10s %14s\n' scenario proxy "req/s(med)" "p50 ms" "cpu µs/req"
-for sc in $SCENARIOS; do
-    for proxy in lbd haproxy; do
-        awk -v sc="$sc" -v px="$proxy" '$2==px && $3==sc {print $4, $5, $6}' "$results" | sort -n | awk -v sc="$sc" -v px="$proxy" '
-            {r[NR]=$1; l[NR]=$2; c[NR]=$3}
-            END { m=int((NR+1)/2); printf "%-12s %-8s %12.0f %10.3f %14s\n", sc, px, r[m], l[m], c[m] }'
+# Instructions per request under callgrind: two runs of different lengths.
+for proxy in $PROXIES; do
+    for s in $SCENARIOS; do
+        for secs in 2 6; do
+            start_proxy "$proxy" valgrind --tool=callgrind --callgrind-out-file="$WORK/cg.$proxy.$s.$secs" -q
+            read -r requests _ < <(run_wrk "$secs" "$s")
+            stop_proxy
+            sleep 0.5
+            ir=$(callgrind_annotate "$WORK/cg.$proxy.$s.$secs" 2>/dev/null | awk '/PROGRAM TOTALS/ {gsub(",", "", $1); print $1}')
+            echo "IR $s $proxy $secs $requests $ir" >> "$RESULTS"
+        done
     done
 done
-if grep -q -E "Non-2xx|Socket errors" "$results"; then
-    echo "# errors seen:"; grep -E "Non-2xx|Socket errors" "$results"
-fi
 
-if [ "${CALLGRIND:-0}" = 1 ]; then
-    command -v valgrind >/dev/null || { echo "valgrind missing"; exit 0; }
-    echo "# instructions per keep-alive request (callgrind, difference of 300 and 1300 requests)"
-    for proxy in lbd haproxy; do
-        totals=()
-        for n in 300 1300; do
-            out="$work/cg.$proxy.$n"
-            case $proxy in
-                lbd) valgrind --tool=callgrind --callgrind-out-file="$out" "$LBD" -f "$work/lb.cfg" >/dev/null 2>&1 & ;;
-                haproxy) valgrind --tool=callgrind --callgrind-out-file="$out" haproxy -db -f "$work/lb.cfg" >/dev/null 2>&1 & ;;
-            esac
-            vg=$!
-            wait_port "$PH"
-            python3 - "$PH" "$n" <<'PY'
-import socket, sys
-port, n = int(sys.argv[1]), int(sys.argv[2])
-s = socket.create_connection(("127.0.0.1", port))
-f = s.makefile("rb")
-for _ in range(n):
-    s.sendall(b"GET /small HTTP/1.1\r\nHost: b\r\n\r\n")
-    length = 0
-    while True:
-        line = f.readline()
-        if line in (b"\r\n", b""):
-            break
-        if line.lower().startswith(b"content-length:"):
-            length = int(line.split(b":")[1])
-    f.read(length)
+python3 - "$RESULTS" "$SECONDS_PER_RUN" "$TICK" <<'PY'
+import statistics, sys
+rows = [l.split() for l in open(sys.argv[1])]
+secs, tick = float(sys.argv[2]), float(sys.argv[3])
+def ms(t):
+    t = t.strip()
+    for unit, f in (("us", 0.001), ("ms", 1.0), ("s", 1000.0)):
+        if t.endswith(unit):
+            return float(t[: -len(unit)]) * f
+    return float(t)
+stats = {}
+for r in rows:
+    if r[0] == "IR":
+        continue
+    s, p, _, req, p50, ticks = r
+    req = int(req)
+    stats.setdefault((s, p), []).append((req / secs, ms(p50), int(ticks) / tick * 1e6 / max(req, 1)))
+ir = {}
+for r in rows:
+    if r[0] != "IR" or len(r) < 6:
+        continue
+    _, s, p, sec, req, total = r
+    ir.setdefault((s, p), {})[int(sec)] = (int(req), int(total))
+def ipr(s, p):
+    runs = ir.get((s, p), {})
+    if 2 not in runs or 6 not in runs:
+        return float("nan")
+    (r1, i1), (r2, i2) = runs[2], runs[6]
+    return (i2 - i1) / max(r2 - r1, 1)
+print(f"{'scenario':10} {'proxy':8} {'req/s':>9} {'p50 ms':>7} {'cpu us/req':>10} {'instr/req':>10}")
+for s in "keepalive newconn 64k tcpbulk".split():
+    line = {}
+    for p in ("lbd", "haproxy"):
+        v = stats.get((s, p))
+        if not v:
+            continue
+        rps = statistics.median(x[0] for x in v)
+        p50 = statistics.median(x[1] for x in v)
+        cpu = statistics.median(x[2] for x in v)
+        line[p] = (rps, p50, cpu, ipr(s, p))
+        print(f"{s:10} {p:8} {rps:9.0f} {p50:7.3f} {cpu:10.2f} {line[p][3]:10.0f}")
+    if len(line) == 2:
+        l, h = line["lbd"], line["haproxy"]
+        print(f"{s:10} {'lbd/hap':8} {l[0]/h[0]:9.2f} {l[1]/h[1]:7.2f} {l[2]/h[2]:10.2f} {l[3]/h[3]:10.2f}")
 PY
-            kill -USR1 "$vg"; wait "$vg" 2>/dev/null || true
-            totals+=("$(awk '/^summary:/ {print $2}' "$out"*)")
-        done
-        awk -v a="${totals[0]}" -v b="${totals[1]}" -v px="$proxy" 'BEGIN { printf "%-8s %10.0f instructions/request\n", px, (b - a) / 1000 }'
-    done
-fi
