@@ -70,3 +70,27 @@ pub fn select_backend(frontend: &Proxy, _request: Option<&RequestHead>) -> Optio
     }
     frontend.cap.backend.then_some(frontend.id)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::compile::program::{Mode, UseBackend};
+    use crate::proxy::testutil;
+
+    #[test]
+    fn backend_selection_order() {
+        let mut fe = testutil::listen(0, Mode::Http, Some(testutil::free_addr()), Vec::new());
+        fe.cap.backend = false;
+        assert_eq!(select_backend(&fe, None), None);
+        fe.default_backend = Some(ProxyId(2));
+        assert_eq!(select_backend(&fe, None), Some(ProxyId(2)));
+        fe.use_backend.push(UseBackend {
+            backend: ProxyId(1),
+            cond: None,
+        });
+        assert_eq!(select_backend(&fe, None), Some(ProxyId(1)));
+        let mut listen = testutil::listen(3, Mode::Tcp, Some(testutil::free_addr()), Vec::new());
+        listen.cap.backend = true;
+        assert_eq!(select_backend(&listen, None), Some(ProxyId(3)));
+    }
+}
