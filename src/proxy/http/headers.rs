@@ -46,9 +46,10 @@ const HOP_BY_HOP: &[&[u8]] = &[
     b"upgrade",
 ];
 
-/// Removes hop-by-hop headers and every header named in `Connection`.
-/// `keep_upgrade` keeps `Upgrade` for a tunnel request or a 101 response.
-/// `scratch` is a reusable buffer (no allocation once warmed up).
+/// Removes hop-by-hop headers and every header named in `Connection`, in
+/// one pass over the fields. `keep_upgrade` keeps `Upgrade` for a tunnel
+/// request or a 101 response. `scratch` is a reusable buffer (no allocation
+/// once warmed up).
 pub fn strip_hop_by_hop(headers: &mut HeaderBlock, keep_upgrade: bool, scratch: &mut Vec<u8>) {
     scratch.clear();
     for value in headers.values(b"connection") {
@@ -59,18 +60,21 @@ pub fn strip_hop_by_hop(headers: &mut HeaderBlock, keep_upgrade: bool, scratch: 
             }
         }
     }
-    for name in scratch.split(|&b| b == b',').filter(|n| !n.is_empty()) {
-        if keep_upgrade && name.eq_ignore_ascii_case(b"upgrade") {
-            continue;
-        }
-        headers.remove(name);
+    let named = &scratch[..];
+    headers.retain(|name, _| !is_hop(name, keep_upgrade, named));
+}
+
+/// Whether a field is hop-by-hop: a fixed name, or one of `named` (the
+/// comma-separated `Connection` tokens).
+fn is_hop(name: &[u8], keep_upgrade: bool, named: &[u8]) -> bool {
+    if keep_upgrade && name.eq_ignore_ascii_case(b"upgrade") {
+        return false;
     }
-    for name in HOP_BY_HOP {
-        if keep_upgrade && *name == b"upgrade" {
-            continue;
-        }
-        headers.remove(name);
-    }
+    HOP_BY_HOP.iter().any(|h| name.eq_ignore_ascii_case(h))
+        || (!named.is_empty()
+            && named
+                .split(|&b| b == b',')
+                .any(|n| !n.is_empty() && n.eq_ignore_ascii_case(name)))
 }
 
 /// Appends `X-Forwarded-For: <client>` (or the configured header) unless the
