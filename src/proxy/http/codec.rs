@@ -82,18 +82,23 @@ pub fn parse_request(
     };
     head.clear();
     head.set_line(method.as_bytes(), path.as_bytes(), version);
-    copy_fields(req.headers, &mut head.headers);
-    let body = request_body(&head.headers, version)?;
-    let hosts = head.headers.values(b"host").count();
+    let seen = copy_fields(req.headers, &mut head.headers);
+    let body = request_body(&head.headers, version, seen)?;
+    let hosts = seen.hosts;
     if hosts > 1 || (hosts == 0 && version == Version::Http11) {
         return Err(ProxyError::BadRequest("missing or repeated host"));
     }
-    let conn = ConnTokens::parse(&head.headers);
-    let expect_continue = head
-        .headers
-        .first(b"expect")
-        .is_some_and(|v| v.eq_ignore_ascii_case(b"100-continue"));
-    let upgrade = conn.upgrade && head.headers.contains(b"upgrade");
+    let conn = if seen.connection {
+        ConnTokens::parse(&head.headers)
+    } else {
+        ConnTokens::default()
+    };
+    let expect_continue = seen.expect
+        && head
+            .headers
+            .first(b"expect")
+            .is_some_and(|v| v.eq_ignore_ascii_case(b"100-continue"));
+    let upgrade = conn.upgrade && seen.upgrade;
     Ok(Some(RequestInfo {
         head_len,
         body,
@@ -131,9 +136,9 @@ pub fn parse_response(
     };
     head.clear();
     head.set_status(version, code, resp.reason.unwrap_or("").as_bytes());
-    copy_fields(resp.headers, &mut head.headers);
+    let seen = copy_fields(resp.headers, &mut head.headers);
     let no_body = request_is_head || (100..200).contains(&code) || code == 204 || code == 304;
-    let body = match framing(&head.headers) {
+    let body = match framing(&head.headers, seen) {
         Err(_) => return Err(ProxyError::BadResponse("ambiguous response framing")),
         Ok(_) if no_body => Body::None,
         Ok(Framing::Chunked) => Body::Chunked,
@@ -144,7 +149,11 @@ pub fn parse_response(
             return Err(ProxyError::BadResponse("unsupported transfer coding"));
         }
     };
-    let conn = ConnTokens::parse(&head.headers);
+    let conn = if seen.connection {
+        ConnTokens::parse(&head.headers)
+    } else {
+        ConnTokens::default()
+    };
     Ok(Some(ResponseInfo {
         head_len,
         body,
@@ -152,7 +161,20 @@ pub fn parse_response(
     }))
 }
 
-fn copy_fields(fields: &[httparse::Header<'_>], out: &mut HeaderBlock) {
+/// Which framing and connection fields a head has, noted while copying it so
+/// that later checks do not scan every field again.
+#[derive(Debug, Clone, Copy, Default)]
+struct Seen {
+    content_length: bool,
+    transfer_encoding: bool,
+    connection: bool,
+    expect: bool,
+    upgrade: bool,
+    hosts: u32,
+}
+
+fn copy_fields(fields: &[httparse::Header<'_>], out: &mut HeaderBlock) -> Seen {
+    let mut seen = Seen::default();
     let mut lower = [0u8; 64];
     for f in fields {
         let name = f.name.as_bytes();
@@ -160,15 +182,25 @@ fn copy_fields(fields: &[httparse::Header<'_>], out: &mut HeaderBlock) {
             let l = &mut lower[..name.len()];
             l.copy_from_slice(name);
             l.make_ascii_lowercase();
+            match &*l {
+                b"content-length" => seen.content_length = true,
+                b"transfer-encoding" => seen.transfer_encoding = true,
+                b"connection" => seen.connection = true,
+                b"expect" => seen.expect = true,
+                b"upgrade" => seen.upgrade = true,
+                b"host" => seen.hosts += 1,
+                _ => {}
+            }
             out.push(l, f.value);
         } else {
             out.push(&name.to_ascii_lowercase(), f.value);
         }
     }
+    seen
 }
 
-fn request_body(headers: &HeaderBlock, version: Version) -> Result<Body, ProxyError> {
-    match framing(headers)? {
+fn request_body(headers: &HeaderBlock, version: Version, seen: Seen) -> Result<Body, ProxyError> {
+    match framing(headers, seen)? {
         Framing::Chunked if version == Version::Http10 => {
             Err(ProxyError::BadRequest("transfer-encoding in HTTP/1.0"))
         }
@@ -189,9 +221,17 @@ enum Framing {
 }
 
 /// Reads Content-Length and Transfer-Encoding and refuses every ambiguity.
-fn framing(headers: &HeaderBlock) -> Result<Framing, ProxyError> {
-    let length = content_length(headers)?;
-    let te = transfer_coding(headers)?;
+fn framing(headers: &HeaderBlock, seen: Seen) -> Result<Framing, ProxyError> {
+    let length = if seen.content_length {
+        content_length(headers)?
+    } else {
+        None
+    };
+    let te = if seen.transfer_encoding {
+        transfer_coding(headers)?
+    } else {
+        None
+    };
     match (length, te) {
         (Some(_), Some(_)) => Err(ProxyError::BadRequest(
             "content-length with transfer-encoding",
