@@ -65,6 +65,11 @@ async fn check_loop(
     let srv = &be.servers[server as usize];
     let inter = Duration::from_millis(params.inter_ms.max(1));
     loop {
+        // No checks while in maintenance, as in HAProxy.
+        if srv.state.admin() == crate::stats::AdminState::Maint {
+            tokio::time::sleep(inter).await;
+            continue;
+        }
         let ok = check_once(be, srv, &params).await;
         let now = crate::clock::monotonic_ms();
         match record(&srv.state, &params, ok, now) {
