@@ -313,3 +313,29 @@ fn server_close_and_httpclose_modes() {
     assert!(text.starts_with("HTTP/1.1 200 OK\r\n"), "{text}");
     assert!(text.contains("connection: close\r\n"), "{text}");
 }
+
+#[test]
+fn server_failures_map_to_502_and_504() {
+    // An echo server answers the request line back: not a response.
+    let [p, s] = ports::<2>();
+    let _echo = servers::tcp_echo("echo", s);
+    let _lbd = start_lbd("502", &cfg(p, s, ""), p);
+    let got = raw_exchange(p, b"GET / HTTP/1.1\r\nHost: t\r\n\r\n");
+    assert_eq!(
+        String::from_utf8_lossy(&got),
+        "HTTP/1.1 502 Bad Gateway\r\ncontent-length: 107\r\ncache-control: no-cache\r\ncontent-type: text/html\r\nconnection: close\r\n\r\n<html><body><h1>502 Bad Gateway</h1>\nThe server returned an invalid or incomplete response.\n</body></html>\n"
+    );
+
+    let [p, s] = ports::<2>();
+    let _silent = servers::silent("silent", s);
+    let extra = "defaults\n    mode http\n    timeout connect 1s\n    timeout client 10s\n    timeout server 300ms\n";
+    let _lbd = start_lbd("504", &cfg(p, s, extra), p);
+    let started = Instant::now();
+    let got = raw_exchange(p, b"GET / HTTP/1.1\r\nHost: t\r\n\r\n");
+    assert!(
+        got.starts_with(b"HTTP/1.1 504 Gateway Time-out\r\ncontent-length: 92\r\n"),
+        "{}",
+        String::from_utf8_lossy(&got)
+    );
+    assert!(started.elapsed() < Duration::from_secs(3));
+}

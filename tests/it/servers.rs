@@ -330,3 +330,12 @@ pub fn ports<const N: usize>() -> [u16; N] {
 
 pub const DEFAULTS: &str =
     "defaults\n    timeout connect 1s\n    timeout client 10s\n    timeout server 10s\n";
+
+/// A server that reads requests and never answers.
+pub fn silent(name: &str, port: u16) -> Backend {
+    spawn_backend(name, port, |mut s, _, hits| {
+        hits.fetch_add(1, Ordering::SeqCst);
+        let mut buf = [0u8; 4096];
+        while matches!(s.read(&mut buf), Ok(n) if n > 0) {}
+    })
+}
