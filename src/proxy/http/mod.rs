@@ -11,6 +11,7 @@
 pub mod buffer;
 pub mod codec;
 pub mod errors;
+mod exchange;
 pub mod framing;
 pub mod headers;
 pub mod session;
