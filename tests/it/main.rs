@@ -1,6 +1,9 @@
 //! The one integration-test binary: real processes, real sockets.
 
+mod balance;
 mod check;
 mod harness;
+mod http;
 mod layering;
 mod readme;
+mod servers;
