@@ -1,0 +1,108 @@
+//! The context rules are evaluated against: one connection, and the request
+//! or response being processed.
+
+use std::net::SocketAddr;
+
+use super::message::{RequestHead, ResponseHead};
+use super::sample::Sample;
+use super::track::{StickTables, Trackers};
+
+/// What a session keeps between rule runs: its trackers, its variables and a
+/// scratch buffer reused for log-format expansion. The data plane owns one
+/// per session (and resets the `txn` variables per request).
+#[derive(Debug, Default)]
+pub struct RuleState {
+    pub trackers: Trackers,
+    pub vars: Vars,
+    pub(crate) scratch: Vec<u8>,
+}
+
+impl RuleState {
+    pub fn new() -> RuleState {
+        RuleState::default()
+    }
+}
+
+/// Variables set by `set-var(<scope>.<name>)`, keyed by their full name.
+#[derive(Debug, Default)]
+pub struct Vars {
+    entries: Vec<(Box<str>, Sample<'static>)>,
+}
+
+impl Vars {
+    pub fn get(&self, name: &str) -> Option<&Sample<'static>> {
+        self.entries
+            .iter()
+            .find(|(n, _)| &**n == name)
+            .map(|(_, v)| v)
+    }
+
+    pub fn set(&mut self, name: &str, value: Sample<'static>) {
+        match self.entries.iter_mut().find(|(n, _)| &**n == name) {
+            Some(slot) => slot.1 = value,
+            None => self.entries.push((name.into(), value)),
+        }
+    }
+
+    /// Forgets every variable of a scope (`txn` at the end of a request).
+    pub fn clear_scope(&mut self, scope: &str) {
+        self.entries
+            .retain(|(n, _)| n.split_once('.').map(|(s, _)| s) != Some(scope));
+    }
+}
+
+/// Everything a fetch or an action may look at or change.
+pub struct Ctx<'a> {
+    /// The client's address (`src`, `src_port`).
+    pub client: SocketAddr,
+    /// The local address the client connected to (`dst`, `dst_port`).
+    pub local: SocketAddr,
+    /// The request head, in `tcp-request content` (HTTP mode), `http-request`
+    /// and `http-response` rules.
+    pub req: Option<&'a mut RequestHead>,
+    /// The response head, in `http-response` rules.
+    pub res: Option<&'a mut ResponseHead>,
+    pub state: &'a mut RuleState,
+    pub tables: &'a dyn StickTables,
+    /// The worker's coarse clock.
+    pub now_ms: u64,
+}
+
+impl<'a> Ctx<'a> {
+    /// A context for connection-level rules (no HTTP message yet).
+    pub fn new(
+        client: SocketAddr,
+        local: SocketAddr,
+        state: &'a mut RuleState,
+        tables: &'a dyn StickTables,
+        now_ms: u64,
+    ) -> Ctx<'a> {
+        Ctx {
+            client,
+            local,
+            req: None,
+            res: None,
+            state,
+            tables,
+            now_ms,
+        }
+    }
+
+    pub fn with_request(mut self, req: &'a mut RequestHead) -> Ctx<'a> {
+        self.req = Some(req);
+        self
+    }
+
+    pub fn with_response(mut self, res: &'a mut ResponseHead) -> Ctx<'a> {
+        self.res = Some(res);
+        self
+    }
+
+    pub fn request(&self) -> Option<&RequestHead> {
+        self.req.as_deref()
+    }
+
+    pub fn response(&self) -> Option<&ResponseHead> {
+        self.res.as_deref()
+    }
+}
