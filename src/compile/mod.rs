@@ -1,3 +1,8 @@
 //! AST → `Program`: resolves names, type-checks ACLs, builds pattern sets.
 
+pub mod acl;
+pub mod action;
 pub mod program;
+pub mod redirect;
+pub mod rules;
+pub mod sample;

@@ -6,7 +6,7 @@ use std::net::IpAddr;
 
 use super::ctx::Ctx;
 use super::expr::SampleExpr;
-use super::fetch::{Fetch, StickOp};
+use super::fetch::{Dir, Fetch, StickOp};
 use super::message::HeaderBlock;
 use super::sample::Sample;
 use super::track::{StickEntry, StickKey};
@@ -94,19 +94,19 @@ fn fetch_each<'c>(
         Fetch::TableAvl(t) => Some(Sample::Int(to_i64(
             ctx.tables.size(*t).saturating_sub(ctx.tables.used(*t)),
         ))),
-        Fetch::Hdr { res, name, occ } => {
-            let Some(headers) = headers(ctx, *res) else {
+        Fetch::Hdr { dir, name, occ } => {
+            let Some(headers) = headers(ctx, *dir) else {
                 return false;
             };
             return header_values(headers, name, *occ, all, true, each);
         }
-        Fetch::FullHdr { res, name, occ } => {
-            let Some(headers) = headers(ctx, *res) else {
+        Fetch::FullHdr { dir, name, occ } => {
+            let Some(headers) = headers(ctx, *dir) else {
                 return false;
             };
             return header_values(headers, name, *occ, all, false, each);
         }
-        Fetch::HdrCnt { res, name } => headers(ctx, *res).map(|h| {
+        Fetch::HdrCnt { dir, name } => headers(ctx, *dir).map(|h| {
             let n = if name.is_empty() {
                 h.len()
             } else {
@@ -169,7 +169,12 @@ fn to_i64(v: u64) -> i64 {
     i64::try_from(v).unwrap_or(i64::MAX)
 }
 
-fn headers<'c>(ctx: &'c Ctx<'_>, res: bool) -> Option<&'c HeaderBlock> {
+fn headers<'c>(ctx: &'c Ctx<'_>, dir: Dir) -> Option<&'c HeaderBlock> {
+    let res = match dir {
+        Dir::Req => false,
+        Dir::Res => true,
+        Dir::Auto => ctx.res.is_some(),
+    };
     if res {
         ctx.response().map(|r| &r.headers)
     } else {

@@ -67,9 +67,8 @@ pub struct FetchDef {
     pub usage: Usage,
     /// Whether `<name>_beg`, `_sub`, ... ACL forms exist.
     pub derivable: bool,
-    /// Builds the compiled fetch; `response` is true in `http-response` rules
-    /// (where `hdr` means the response's headers).
-    pub build: fn(&[ArgValue], bool) -> Fetch,
+    /// Builds the compiled fetch from resolved arguments.
+    pub build: fn(&[ArgValue]) -> Fetch,
 }
 
 /// What a tracked-entry fetch does with the entry.
@@ -129,6 +128,16 @@ pub const STICK_OPS: &[(&str, StickOp)] = &[
     ("tracked", StickOp::Tracked),
 ];
 
+/// Which message's headers a header fetch reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dir {
+    Req,
+    Res,
+    /// The response when there is one (`hdr` in `http-response` rules),
+    /// else the request.
+    Auto,
+}
+
 /// A compiled fetch with its resolved arguments.
 #[derive(Debug, Clone)]
 pub enum Fetch {
@@ -150,18 +159,18 @@ pub enum Fetch {
     TableAvl(TableId),
     /// `hdr(name[,occ])`; `occ` 0 = every value (ACL) or the last (sample).
     Hdr {
-        res: bool,
+        dir: Dir,
         name: Box<[u8]>,
         occ: i64,
     },
     /// Whole field values, not split on commas (`fhdr`).
     FullHdr {
-        res: bool,
+        dir: Dir,
         name: Box<[u8]>,
         occ: i64,
     },
     HdrCnt {
-        res: bool,
+        dir: Dir,
         name: Box<[u8]>,
     },
     Path,
@@ -197,31 +206,22 @@ fn n(args: &[ArgValue], i: usize) -> i64 {
     }
 }
 
-fn hdr(a: &[ArgValue], res: bool) -> Fetch {
+fn hdr(a: &[ArgValue], dir: Dir) -> Fetch {
     Fetch::Hdr {
-        res,
+        dir,
         name: s(a, 0),
         occ: n(a, 1),
     }
 }
-fn req_hdr(a: &[ArgValue], _: bool) -> Fetch {
-    hdr(a, false)
-}
-fn res_hdr(a: &[ArgValue], _: bool) -> Fetch {
-    hdr(a, true)
-}
-fn fhdr(a: &[ArgValue], res: bool) -> Fetch {
+fn fhdr(a: &[ArgValue], dir: Dir) -> Fetch {
     Fetch::FullHdr {
-        res,
+        dir,
         name: s(a, 0),
         occ: n(a, 1),
     }
 }
-fn hdr_cnt(a: &[ArgValue], res: bool) -> Fetch {
-    Fetch::HdrCnt { res, name: s(a, 0) }
-}
-fn req_hdr_cnt(a: &[ArgValue], _: bool) -> Fetch {
-    hdr_cnt(a, false)
+fn hdr_cnt(a: &[ArgValue], dir: Dir) -> Fetch {
+    Fetch::HdrCnt { dir, name: s(a, 0) }
 }
 fn table_of(a: &[ArgValue]) -> TableId {
     match a.first() {
@@ -250,83 +250,78 @@ macro_rules! row {
 
 /// Every fetch lbd supports except the stick families (see [`STICK_OPS`]).
 pub static FETCHES: &[FetchDef] = &[
-    row!("src", NONE, 0, Ip, ANY, false, |_, _| Fetch::Src),
-    row!("src_port", NONE, 0, Int, ANY, false, |_, _| Fetch::SrcPort),
-    row!("dst", NONE, 0, Ip, ANY, false, |_, _| Fetch::Dst),
-    row!("dst_port", NONE, 0, Int, ANY, false, |_, _| Fetch::DstPort),
-    row!(
-        "table_cnt",
-        &[ArgKind::Table],
-        0,
-        Int,
-        ANY,
-        false,
-        |a, _| Fetch::TableCnt(table_of(a))
-    ),
-    row!(
-        "table_avl",
-        &[ArgKind::Table],
-        0,
-        Int,
-        ANY,
-        false,
-        |a, _| Fetch::TableAvl(table_of(a))
-    ),
-    row!(
-        "always_true",
-        NONE,
-        0,
-        Bool,
-        ANY,
-        false,
-        |_, _| Fetch::Bool(true)
-    ),
-    row!("always_false", NONE, 0, Bool, ANY, false, |_, _| {
+    row!("src", NONE, 0, Ip, ANY, false, |_| Fetch::Src),
+    row!("src_port", NONE, 0, Int, ANY, false, |_| Fetch::SrcPort),
+    row!("dst", NONE, 0, Ip, ANY, false, |_| Fetch::Dst),
+    row!("dst_port", NONE, 0, Int, ANY, false, |_| Fetch::DstPort),
+    row!("table_cnt", &[ArgKind::Table], 0, Int, ANY, false, |a| {
+        Fetch::TableCnt(table_of(a))
+    }),
+    row!("table_avl", &[ArgKind::Table], 0, Int, ANY, false, |a| {
+        Fetch::TableAvl(table_of(a))
+    }),
+    row!("always_true", NONE, 0, Bool, ANY, false, |_| Fetch::Bool(
+        true
+    )),
+    row!("always_false", NONE, 0, Bool, ANY, false, |_| {
         Fetch::Bool(false)
     }),
-    row!("ssl_fc", NONE, 0, Bool, ANY, false, |_, _| Fetch::SslFc),
-    row!("ssl_fc_sni", NONE, 0, Str, ANY, false, |_, _| {
+    row!("ssl_fc", NONE, 0, Bool, ANY, false, |_| Fetch::SslFc),
+    row!("ssl_fc_sni", NONE, 0, Str, ANY, false, |_| {
         Fetch::SslFcSni
     }),
-    row!("str", STR, 1, Str, ANY, false, |a, _| Fetch::Str(s(a, 0))),
-    row!("int", &[ArgKind::Int], 1, Int, ANY, false, |a, _| {
+    row!("str", STR, 1, Str, ANY, false, |a| Fetch::Str(s(a, 0))),
+    row!("int", &[ArgKind::Int], 1, Int, ANY, false, |a| {
         Fetch::Int(n(a, 0))
     }),
-    row!("hdr", STR_INT, 0, Str, REQ, true, hdr),
-    row!("req.hdr", STR_INT, 0, Str, REQ, false, req_hdr),
-    row!("res.hdr", STR_INT, 0, Str, HTTP_RES, false, res_hdr),
-    row!("fhdr", STR_INT, 0, Str, REQ, false, fhdr),
-    row!("req.fhdr", STR_INT, 0, Str, REQ, false, |a, _| fhdr(
-        a, false
+    row!("hdr", STR_INT, 0, Str, REQ, true, |a| hdr(a, Dir::Auto)),
+    row!("req.hdr", STR_INT, 0, Str, REQ, false, |a| hdr(a, Dir::Req)),
+    row!("res.hdr", STR_INT, 0, Str, HTTP_RES, false, |a| hdr(
+        a,
+        Dir::Res
     )),
-    row!("hdr_cnt", STR, 0, Int, REQ, false, hdr_cnt),
-    row!("req.hdr_cnt", STR, 0, Int, REQ, false, req_hdr_cnt),
-    row!("res.hdr_cnt", STR, 0, Int, HTTP_RES, false, |a, _| hdr_cnt(
-        a, true
+    row!("fhdr", STR_INT, 0, Str, REQ, false, |a| fhdr(a, Dir::Auto)),
+    row!("req.fhdr", STR_INT, 0, Str, REQ, false, |a| fhdr(
+        a,
+        Dir::Req
     )),
-    row!("path", NONE, 0, Str, REQ, true, |_, _| Fetch::Path),
-    row!("url", NONE, 0, Str, REQ, true, |_, _| Fetch::Url),
-    row!("query", NONE, 0, Str, REQ, false, |_, _| Fetch::Query),
-    row!("method", NONE, 0, Str, REQ, false, |_, _| Fetch::Method),
-    row!("req.ver", NONE, 0, Str, REQ, false, |_, _| Fetch::Version),
-    row!("base", NONE, 0, Str, REQ, true, |_, _| Fetch::Base),
-    row!("url_param", STR, 1, Str, REQ, true, |a, _| Fetch::UrlParam(
-        s(a, 0)
+    row!("res.fhdr", STR_INT, 0, Str, HTTP_RES, false, |a| fhdr(
+        a,
+        Dir::Res
     )),
-    row!("urlp", STR, 1, Str, REQ, true, |a, _| Fetch::UrlParam(s(
+    row!("hdr_cnt", STR, 0, Int, REQ, false, |a| hdr_cnt(
+        a,
+        Dir::Auto
+    )),
+    row!("req.hdr_cnt", STR, 0, Int, REQ, false, |a| hdr_cnt(
+        a,
+        Dir::Req
+    )),
+    row!("res.hdr_cnt", STR, 0, Int, HTTP_RES, false, |a| hdr_cnt(
+        a,
+        Dir::Res
+    )),
+    row!("path", NONE, 0, Str, REQ, true, |_| Fetch::Path),
+    row!("url", NONE, 0, Str, REQ, true, |_| Fetch::Url),
+    row!("query", NONE, 0, Str, REQ, false, |_| Fetch::Query),
+    row!("method", NONE, 0, Str, REQ, false, |_| Fetch::Method),
+    row!("req.ver", NONE, 0, Str, REQ, false, |_| Fetch::Version),
+    row!("base", NONE, 0, Str, REQ, true, |_| Fetch::Base),
+    row!("url_param", STR, 1, Str, REQ, true, |a| Fetch::UrlParam(s(
         a, 0
     ))),
-    row!("cook", STR, 0, Str, REQ, true, |a, _| Fetch::Cook(s(a, 0))),
-    row!("req.cook", STR, 0, Str, REQ, false, |a, _| Fetch::Cook(s(
+    row!("urlp", STR, 1, Str, REQ, true, |a| Fetch::UrlParam(s(a, 0))),
+    row!("cook", STR, 0, Str, REQ, true, |a| Fetch::Cook(s(a, 0))),
+    row!("req.cook", STR, 0, Str, REQ, false, |a| Fetch::Cook(s(
         a, 0
     ))),
-    row!("cook_cnt", STR, 0, Int, REQ, false, |a, _| Fetch::CookCnt(
-        s(a, 0)
-    )),
-    row!("req.cook_cnt", STR, 0, Int, REQ, false, |a, _| {
+    row!("cook_cnt", STR, 0, Int, REQ, false, |a| Fetch::CookCnt(s(
+        a, 0
+    ))),
+    row!("req.cook_cnt", STR, 0, Int, REQ, false, |a| {
         Fetch::CookCnt(s(a, 0))
     }),
-    row!("status", NONE, 0, Int, HTTP_RES, false, |_, _| {
+    row!("status", NONE, 0, Int, HTTP_RES, false, |_| {
         Fetch::Status
     }),
     row!(
@@ -336,12 +331,12 @@ pub static FETCHES: &[FetchDef] = &[
         Bool,
         REQ,
         false,
-        |a, _| match a.first() {
+        |a| match a.first() {
             Some(ArgValue::Userlist(u)) => Fetch::HttpAuth(u.clone()),
             _ => Fetch::Bool(false),
         }
     ),
-    row!("var", STR, 1, Str, ANY, false, |a, _| {
+    row!("var", STR, 1, Str, ANY, false, |a| {
         Fetch::Var(String::from_utf8_lossy(&s(a, 0)).into())
     }),
 ];
