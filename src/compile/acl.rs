@@ -534,6 +534,3 @@ fn read_pattern_file(
     }
     ok
 }
-
-#[cfg(test)]
-mod tests;

@@ -370,4 +370,8 @@ pub fn select_backend(
 }
 
 #[cfg(test)]
+mod eval_tests;
+#[cfg(test)]
+mod harness;
+#[cfg(test)]
 mod tests;

@@ -21,7 +21,7 @@ pub mod sample;
 pub mod track;
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod testing;
 
 use action::{HttpReqAction, HttpResAction, HttpVerdict, ResVerdict, Rule, TcpAction, TcpVerdict};
 use ctx::Ctx;
