@@ -167,3 +167,13 @@ impl StickTables for MemTables {
         u64::from(self.specs[table.0 as usize].size)
     }
 }
+
+impl MemEntry {
+    pub fn read_u64(&self, d: DataType) -> u64 {
+        self.values.lock().get(&d).copied().unwrap_or(0)
+    }
+
+    pub fn read_gpc0(&self) -> u64 {
+        self.read_u64(DataType::Gpc0)
+    }
+}
