@@ -16,6 +16,7 @@ use crate::rules::expr::SampleExpr;
 use crate::rules::fetch::Usage;
 use crate::rules::logformat::LogFormat;
 use crate::rules::sample::SampleType;
+use crate::rules::track::TrackCount;
 use crate::stick::KeyType;
 
 /// What every action parser needs.
@@ -396,11 +397,17 @@ fn track(
         ));
         return None;
     }
+    let count = if cx.usage == Usage::CONN || cx.usage == Usage::CONTENT {
+        TrackCount::Connection
+    } else {
+        TrackCount::HttpRequest
+    };
     Some(CounterAction::Track(Track {
         slot,
         key,
         table,
         key_type,
+        count,
     }))
 }
 

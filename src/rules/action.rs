@@ -6,6 +6,7 @@ use regex::bytes::Regex;
 
 use super::expr::{Cond, SampleExpr};
 use super::logformat::LogFormat;
+use super::track::TrackCount;
 use crate::stick::{KeyType, TableId};
 
 /// One rule: an action and its optional condition.
@@ -22,6 +23,7 @@ pub struct Track {
     pub key: SampleExpr,
     pub table: TableId,
     pub key_type: KeyType,
+    pub count: TrackCount,
 }
 
 /// Actions on tracked counters shared by every rule set.

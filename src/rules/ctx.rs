@@ -5,7 +5,8 @@ use std::net::SocketAddr;
 
 use super::message::{RequestHead, ResponseHead};
 use super::sample::Sample;
-use super::track::{StickTables, Trackers};
+use super::track::Trackers;
+use crate::stick::Tables;
 
 /// What a session keeps between rule runs: its trackers, its variables and a
 /// scratch buffer reused for log-format expansion. The data plane owns one
@@ -63,7 +64,7 @@ pub struct Ctx<'a> {
     /// The response head, in `http-response` rules.
     pub res: Option<&'a mut ResponseHead>,
     pub state: &'a mut RuleState,
-    pub tables: &'a dyn StickTables,
+    pub tables: &'a Tables,
     /// The worker's coarse clock.
     pub now_ms: u64,
 }
@@ -74,7 +75,7 @@ impl<'a> Ctx<'a> {
         client: SocketAddr,
         local: SocketAddr,
         state: &'a mut RuleState,
-        tables: &'a dyn StickTables,
+        tables: &'a Tables,
         now_ms: u64,
     ) -> Ctx<'a> {
         Ctx {

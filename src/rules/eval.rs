@@ -2,15 +2,13 @@
 //! response head, so the common fetches do not allocate.
 
 use std::borrow::Cow;
-use std::net::IpAddr;
 
 use super::ctx::Ctx;
 use super::expr::SampleExpr;
 use super::fetch::{Dir, Fetch, StickOp};
 use super::message::HeaderBlock;
 use super::sample::Sample;
-use super::track::{StickEntry, StickKey};
-use crate::stick::KeyType;
+use crate::stick::{EntryRef, Key, TableId};
 
 /// Calls `each` with every value the expression yields (after converters)
 /// until it returns true; returns whether it did. Most fetches yield at most
@@ -45,26 +43,6 @@ pub fn sample<'c>(expr: &'c SampleExpr, ctx: &'c Ctx<'_>) -> Option<Sample<'c>> 
     Some(out)
 }
 
-/// Converts a sample to a key of a table of type `key_type`. An IPv6
-/// address does not fit an `ip` table (HAProxy then tracks nothing).
-pub fn stick_key<'s>(sample: &'s Sample<'_>, key_type: KeyType) -> Option<StickKey<'s>> {
-    match key_type {
-        KeyType::Ip => match sample.as_ip()? {
-            IpAddr::V4(v4) => Some(StickKey::Ip(IpAddr::V4(v4))),
-            IpAddr::V6(v6) => v6.to_ipv4_mapped().map(|v4| StickKey::Ip(IpAddr::V4(v4))),
-        },
-        KeyType::Ipv6 => match sample.as_ip()? {
-            IpAddr::V4(v4) => Some(StickKey::Ip(IpAddr::V6(v4.to_ipv6_mapped()))),
-            v6 => Some(StickKey::Ip(v6)),
-        },
-        KeyType::Integer => sample.as_int().map(StickKey::Integer),
-        KeyType::String { len } | KeyType::Binary { len } => match sample {
-            Sample::Str(s) => Some(StickKey::Bytes(&s[..s.len().min(len as usize)])),
-            _ => None,
-        },
-    }
-}
-
 fn fetch_each<'c>(
     fetch: &'c Fetch,
     ctx: &'c Ctx<'_>,
@@ -86,14 +64,18 @@ fn fetch_each<'c>(
             match (tracker, op) {
                 (None, StickOp::Tracked) => Some(Sample::Bool(false)),
                 (None, _) => None,
-                (Some(t), _) => stick_op(&*t.entry, *op, ctx.now_ms),
+                (Some(t), _) => stick_op(t.entry(), *op, ctx.now_ms),
             }
         }
         Fetch::SrcEntry { table, op } => src_entry(ctx, *table, *op),
-        Fetch::TableCnt(t) => Some(Sample::Int(to_i64(ctx.tables.used(*t)))),
-        Fetch::TableAvl(t) => Some(Sample::Int(to_i64(
-            ctx.tables.size(*t).saturating_sub(ctx.tables.used(*t)),
-        ))),
+        Fetch::TableCnt(t) => ctx
+            .tables
+            .get(*t)
+            .map(|t| Sample::Int(to_i64(t.len() as u64))),
+        Fetch::TableAvl(t) => ctx
+            .tables
+            .get(*t)
+            .map(|t| Sample::Int(to_i64(t.avail() as u64))),
         Fetch::Hdr { dir, name, occ } => {
             let Some(headers) = headers(ctx, *dir) else {
                 return false;
@@ -182,32 +164,29 @@ fn headers<'c>(ctx: &'c Ctx<'_>, dir: Dir) -> Option<&'c HeaderBlock> {
     }
 }
 
-fn stick_op<'c>(entry: &dyn StickEntry, op: StickOp, now_ms: u64) -> Option<Sample<'c>> {
+fn stick_op<'c>(entry: EntryRef<'_>, op: StickOp, now_ms: u64) -> Option<Sample<'c>> {
     let value = match op {
         StickOp::Tracked => return Some(Sample::Bool(true)),
-        StickOp::Read(d) => entry.read(d, now_ms)?,
-        StickOp::ReadKbytes(d) => entry.read(d, now_ms)? >> 10,
-        StickOp::Inc(i) => entry.inc_gpc(i, now_ms)?,
-        StickOp::Clr(i) => entry.clr_gpc(i, now_ms)?,
+        StickOp::Read(d) => entry.get(d, now_ms)?,
+        StickOp::ReadKbytes(d) => entry.get(d, now_ms)? >> 10,
+        StickOp::Inc(0) => entry.inc_gpc0(now_ms)?,
+        StickOp::Inc(_) => entry.inc_gpc1(now_ms)?,
+        StickOp::Clr(0) => entry.clr_gpc0(now_ms)?,
+        StickOp::Clr(_) => entry.clr_gpc1(now_ms)?,
     };
     Some(Sample::Int(to_i64(value)))
 }
 
 /// `src_*`: a missing entry reads as 0 (HAProxy), `src_inc_gpc*` creates it.
-fn src_entry<'c>(ctx: &Ctx<'_>, table: crate::stick::TableId, op: StickOp) -> Option<Sample<'c>> {
-    let client = ctx.client.ip();
-    let key = match client {
-        IpAddr::V4(_) => StickKey::Ip(client),
-        IpAddr::V6(v6) => v6
-            .to_ipv4_mapped()
-            .map_or(StickKey::Ip(client), |v4| StickKey::Ip(v4.into())),
-    };
+fn src_entry<'c>(ctx: &Ctx<'_>, table: TableId, op: StickOp) -> Option<Sample<'c>> {
+    let table = ctx.tables.get(table)?;
+    let key = Key::from_ip(table.spec().key_type, ctx.client.ip())?;
     let entry = match op {
-        StickOp::Inc(_) => ctx.tables.get_or_create(table, key, ctx.now_ms),
-        _ => ctx.tables.lookup(table, key, ctx.now_ms),
+        StickOp::Inc(_) => table.touch(&key, ctx.now_ms),
+        _ => table.lookup(&key, ctx.now_ms),
     };
     match entry {
-        Some(e) => stick_op(&*e, op, ctx.now_ms),
+        Some(e) => stick_op(e, op, ctx.now_ms),
         None => Some(Sample::Int(0)),
     }
 }

@@ -3,8 +3,8 @@
 //!
 //! `compile` builds the types here from the configuration; the data plane
 //! fills a [`ctx::Ctx`] per connection/request and calls the runners of
-//! [`ProxyRules`]. Stick tables are reached through the traits of
-//! [`track`].
+//! [`ProxyRules`]. Stick tables are the shared `stick::Tables`; a
+//! session's tracked entries live in [`ctx::RuleState`].
 
 pub mod action;
 pub mod auth;
@@ -19,9 +19,6 @@ pub mod pattern;
 pub mod run;
 pub mod sample;
 pub mod track;
-
-#[cfg(test)]
-pub(crate) mod testing;
 
 use action::{HttpReqAction, HttpResAction, HttpVerdict, ResVerdict, Rule, TcpAction, TcpVerdict};
 use ctx::Ctx;

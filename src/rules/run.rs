@@ -6,10 +6,11 @@ use super::action::{
     ResVerdict, Rule, TcpAction, TcpVerdict, Track,
 };
 use super::ctx::Ctx;
-use super::eval::{sample, stick_key};
+use super::eval::sample;
 use super::expr::cond_holds;
 use super::message::HeaderBlock;
-use super::track::Tracker;
+use super::track::{SessionTracker, sample_key};
+use crate::stick::DataType;
 
 /// Runs `tcp-request connection` or `tcp-request content` rules.
 pub fn run_tcp(rules: &[Rule<TcpAction>], ctx: &mut Ctx<'_>) -> TcpVerdict {
@@ -105,14 +106,18 @@ fn counter(action: &CounterAction, ctx: &mut Ctx<'_>) {
         CounterAction::IncGpc { slot, idx } => {
             if let Some(Some(t)) = ctx.state.trackers.get(usize::from(*slot)) {
                 // The new value is only for fetches; the action ignores it.
-                let _new_value: Option<u64> = t.entry.inc_gpc(*idx, ctx.now_ms);
+                let _new_value: Option<u64> = if *idx == 0 {
+                    t.entry().inc_gpc0(ctx.now_ms)
+                } else {
+                    t.entry().inc_gpc1(ctx.now_ms)
+                };
             }
         }
         CounterAction::SetGpt0 { slot, value } => {
             let v = sample(value, ctx).and_then(|s| s.as_int());
             if let (Some(v), Some(Some(t))) = (v, ctx.state.trackers.get(usize::from(*slot))) {
-                let v = u32::try_from(v.clamp(0, i64::from(u32::MAX))).unwrap_or(u32::MAX);
-                let _stored: bool = t.entry.set_gpt0(v, ctx.now_ms);
+                let v = u64::try_from(v.clamp(0, i64::from(u32::MAX))).unwrap_or(0);
+                let _stored: bool = t.entry().set(DataType::Gpt0, v, ctx.now_ms);
             }
         }
     }
@@ -125,22 +130,22 @@ fn track(t: &Track, ctx: &mut Ctx<'_>) {
     if ctx.state.trackers.get(slot).is_none_or(Option::is_some) {
         return;
     }
-    let entry = {
+    let tracker = {
         let ctx_ref: &Ctx<'_> = ctx;
         let Some(s) = sample(&t.key, ctx_ref) else {
             return;
         };
-        let Some(key) = stick_key(&s, t.key_type) else {
+        let Some(key) = sample_key(&s, t.key_type) else {
             return;
         };
-        ctx_ref.tables.get_or_create(t.table, key, ctx_ref.now_ms)
+        let Some(table) = ctx_ref.tables.get(t.table) else {
+            return;
+        };
+        table.track(&key, ctx_ref.now_ms)
     };
-    if let Some(entry) = entry {
-        entry.start_tracking(ctx.now_ms);
-        ctx.state.trackers[slot] = Some(Tracker {
-            table: t.table,
-            entry,
-        });
+    if let Some(tracker) = tracker {
+        ctx.state.trackers[slot] =
+            Some(SessionTracker::start(t.table, tracker, t.count, ctx.now_ms));
     }
 }
 

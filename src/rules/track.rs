@@ -1,77 +1,95 @@
-//! What the rules need from stick tables, as two traits.
-//!
-//! The tables themselves live in `stick`; the data plane hands the rules a
-//! `&dyn StickTables` (the registry) and keeps the session's tracked entries
-//! in a [`Trackers`] array. Everything here is `&self`: counters are atomics
-//! or short locks inside the entry, so fetches with side effects
-//! (`sc0_inc_gpc0`) need no `&mut`.
+//! A session's tracked entries (`sc0`..`sc2`) and the conversion of samples
+//! to table keys.
 
-use std::fmt::Debug;
 use std::net::IpAddr;
-use std::sync::Arc;
 
-use crate::stick::{DataType, TableId};
+use super::sample::Sample;
+use crate::clock;
+use crate::stick::{DataType, EntryRef, Key, KeyType, TableId, Tracker};
 
-/// A key to look up or track, already converted to the table's key type.
+/// What a `track-scN` rule counts on the entry when it starts tracking.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum StickKey<'a> {
-    /// `type ip` (IPv4) and `type ipv6` (IPv4 mapped) keys.
-    Ip(IpAddr),
-    Integer(i64),
-    /// String and binary keys, already truncated to the table's `len`.
-    Bytes(&'a [u8]),
+pub enum TrackCount {
+    /// `tcp-request connection` and `tcp-request content`: `conn_cnt`,
+    /// `conn_rate` and `conn_cur` (haproxy-cli.md §5.2: a backend's content
+    /// tracker counts every HTTP request as a connection).
+    Connection,
+    /// `http-request` / `http-response`: the current request
+    /// (`http_req_cnt`, `http_req_rate`), since the data plane counted it
+    /// before this tracker existed.
+    HttpRequest,
 }
 
-/// One entry of a table, shared by every session tracking it.
-pub trait StickEntry: Send + Sync + Debug {
-    /// The current value of a stored data type (a rate read at `now_ms`);
-    /// `None` when the table does not store it.
-    fn read(&self, data: DataType, now_ms: u64) -> Option<u64>;
-    /// Increments `gpc<idx>` (and `gpc<idx>_rate`), re-arms the expiry;
-    /// returns the new value, `None` when neither is stored.
-    fn inc_gpc(&self, idx: u8, now_ms: u64) -> Option<u64>;
-    /// Sets `gpc<idx>` to 0; returns the value it had.
-    fn clr_gpc(&self, idx: u8, now_ms: u64) -> Option<u64>;
-    /// Sets `gpt0`; false when the table does not store it.
-    fn set_gpt0(&self, value: u32, now_ms: u64) -> bool;
-    /// Called once when a session starts tracking the entry (`track-scN`):
-    /// `conn_cnt` +1, `conn_rate` +1, `conn_cur` +1, use count +1, expiry
-    /// re-armed (haproxy-cli.md §5.2, §5.4).
-    fn start_tracking(&self, now_ms: u64);
-    /// Called by the data plane when the session stops tracking the entry:
-    /// `conn_cur` -1, use count -1.
-    fn stop_tracking(&self, now_ms: u64);
+/// One tracking slot's entry. Dropping it ends the tracking: `conn_cur` is
+/// decremented when the tracker counted the connection, then the entry is
+/// unpinned.
+#[derive(Debug)]
+pub struct SessionTracker {
+    table: TableId,
+    counts_conn: bool,
+    tracker: Tracker,
 }
 
-/// The stick tables of the running program, by id.
-pub trait StickTables: Send + Sync {
-    /// The entry for `key` if it exists. Never creates, never re-arms.
-    fn lookup(&self, table: TableId, key: StickKey<'_>, now_ms: u64)
-    -> Option<Arc<dyn StickEntry>>;
-    /// The entry for `key`, created if missing; `None` when the table is full
-    /// and cannot evict (`nopurge`).
-    fn get_or_create(
-        &self,
+impl SessionTracker {
+    /// Starts tracking and counts what `count` says.
+    pub fn start(
         table: TableId,
-        key: StickKey<'_>,
+        tracker: Tracker,
+        count: TrackCount,
         now_ms: u64,
-    ) -> Option<Arc<dyn StickEntry>>;
-    /// Entries in use (`table_cnt`).
-    fn used(&self, table: TableId) -> u64;
-    /// Declared size (`table_avl` = size - used).
-    fn size(&self, table: TableId) -> u64;
+    ) -> SessionTracker {
+        let entry = tracker.entry();
+        match count {
+            TrackCount::Connection => entry.count_connection(now_ms),
+            TrackCount::HttpRequest => {
+                let _stored: bool = entry.add(DataType::HttpReqCnt, 1, now_ms);
+                let _stored: bool = entry.add(DataType::HttpReqRate, 1, now_ms);
+            }
+        }
+        SessionTracker {
+            table,
+            counts_conn: count == TrackCount::Connection,
+            tracker,
+        }
+    }
+
+    pub fn table(&self) -> TableId {
+        self.table
+    }
+
+    pub fn entry(&self) -> EntryRef<'_> {
+        self.tracker.entry()
+    }
 }
 
-/// A tracked entry: `sc0`, `sc1` or `sc2` of a session.
-#[derive(Debug, Clone)]
-pub struct Tracker {
-    pub table: TableId,
-    pub entry: Arc<dyn StickEntry>,
+impl Drop for SessionTracker {
+    fn drop(&mut self) {
+        if self.counts_conn {
+            // `None` only when the table does not store conn_cur.
+            let _new_value: Option<u64> = self.tracker.entry().dec_conn_cur(clock::now_ms());
+        }
+    }
 }
 
-/// The three tracking slots of a session (`sc0`..`sc2`). At most one tracker
-/// per slot: a `track-scN` rule on a taken slot does nothing.
-pub type Trackers = [Option<Tracker>; 3];
+/// The three tracking slots of a session. At most one tracker per slot: a
+/// `track-scN` rule on a taken slot does nothing.
+pub type Trackers = [Option<SessionTracker>; 3];
 
 /// Number of tracking slots (HAProxy's default `MAX_SESS_STKCTR`).
 pub const TRACKER_SLOTS: usize = 3;
+
+/// Converts a sample to a key of a table of type `key_type`; `None` when it
+/// does not fit (an IPv6 address in an `ip` table: HAProxy tracks nothing).
+pub fn sample_key(sample: &Sample<'_>, key_type: KeyType) -> Option<Key> {
+    match (sample, key_type) {
+        (Sample::Ip(ip), _) => Key::from_ip(key_type, *ip),
+        (Sample::Int(i), _) => Key::from_int(key_type, *i),
+        (Sample::Bool(b), _) => Key::from_int(key_type, i64::from(*b)),
+        (Sample::Str(s), KeyType::Ip | KeyType::Ipv6) => {
+            let ip: IpAddr = std::str::from_utf8(s).ok()?.trim().parse().ok()?;
+            Key::from_ip(key_type, ip)
+        }
+        (Sample::Str(_), KeyType::Integer) => Key::from_int(key_type, sample.as_int()?),
+        (Sample::Str(s), _) => Key::from_bytes(key_type, s),
+    }
+}
