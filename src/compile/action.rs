@@ -397,8 +397,10 @@ fn track(
         ));
         return None;
     }
-    let count = if cx.usage == Usage::CONN || cx.usage == Usage::CONTENT {
+    let count = if cx.usage == Usage::CONN {
         TrackCount::Connection
+    } else if cx.usage == Usage::CONTENT {
+        TrackCount::Content
     } else {
         TrackCount::HttpRequest
     };

@@ -22,6 +22,21 @@ impl RuleState {
     pub fn new() -> RuleState {
         RuleState::default()
     }
+
+    /// Ends one stream (one HTTP request, or the TCP connection): drops the
+    /// trackers set by content and HTTP rules (counting `conn_cur` down) and
+    /// forgets the `txn`, `req` and `res` variables. Connection trackers and
+    /// `sess` variables stay.
+    pub fn end_stream(&mut self) {
+        for slot in self.trackers.iter_mut() {
+            if slot.as_ref().is_some_and(|t| t.is_stream_level()) {
+                *slot = None;
+            }
+        }
+        for scope in ["txn", "req", "res"] {
+            self.vars.clear_scope(scope);
+        }
+    }
 }
 
 /// Variables set by `set-var(<scope>.<name>)`, keyed by their full name.

@@ -89,11 +89,12 @@ fn fetch_each<'c>(
             return header_values(headers, name, *occ, all, false, each);
         }
         Fetch::HdrCnt { dir, name } => headers(ctx, *dir).map(|h| {
-            let n = if name.is_empty() {
-                h.len()
-            } else {
-                h.values(name).map(|v| split_commas(v).count()).sum()
-            };
+            // Every comma-separated value counts (the manual's `req.hdr_cnt`).
+            let n: usize = h
+                .iter()
+                .filter(|(n, _)| name.is_empty() || n.eq_ignore_ascii_case(name))
+                .map(|(_, v)| split_commas(v).count())
+                .sum();
             Sample::Int(to_i64(n as u64))
         }),
         Fetch::Path => req.map(|r| Sample::borrowed(r.path())),

@@ -10,10 +10,13 @@ use crate::stick::{DataType, EntryRef, Key, KeyType, TableId, Tracker};
 /// What a `track-scN` rule counts on the entry when it starts tracking.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TrackCount {
-    /// `tcp-request connection` and `tcp-request content`: `conn_cnt`,
-    /// `conn_rate` and `conn_cur` (haproxy-cli.md §5.2: a backend's content
-    /// tracker counts every HTTP request as a connection).
+    /// `tcp-request connection`: `conn_cnt`, `conn_rate` and `conn_cur`; the
+    /// tracker lasts as long as the connection.
     Connection,
+    /// `tcp-request content`: counts like `Connection`, but lasts one stream
+    /// (one HTTP request): haproxy-cli.md §5.2, a backend's content tracker
+    /// counts every request of a keep-alive connection.
+    Content,
     /// `http-request` / `http-response`: the current request
     /// (`http_req_cnt`, `http_req_rate`), since the data plane counted it
     /// before this tracker existed.
@@ -27,6 +30,7 @@ pub enum TrackCount {
 pub struct SessionTracker {
     table: TableId,
     counts_conn: bool,
+    stream_level: bool,
     tracker: Tracker,
 }
 
@@ -40,7 +44,7 @@ impl SessionTracker {
     ) -> SessionTracker {
         let entry = tracker.entry();
         match count {
-            TrackCount::Connection => entry.count_connection(now_ms),
+            TrackCount::Connection | TrackCount::Content => entry.count_connection(now_ms),
             TrackCount::HttpRequest => {
                 let _stored: bool = entry.add(DataType::HttpReqCnt, 1, now_ms);
                 let _stored: bool = entry.add(DataType::HttpReqRate, 1, now_ms);
@@ -48,7 +52,8 @@ impl SessionTracker {
         }
         SessionTracker {
             table,
-            counts_conn: count == TrackCount::Connection,
+            counts_conn: count != TrackCount::HttpRequest,
+            stream_level: count != TrackCount::Connection,
             tracker,
         }
     }
@@ -59,6 +64,12 @@ impl SessionTracker {
 
     pub fn entry(&self) -> EntryRef<'_> {
         self.tracker.entry()
+    }
+
+    /// Whether the tracker ends with the stream (content and HTTP rules)
+    /// rather than with the connection.
+    pub fn is_stream_level(&self) -> bool {
+        self.stream_level
     }
 }
 

@@ -103,6 +103,7 @@ fn fetches_and_matchers() {
         ("{ hdr_cnt(x-list) eq 3 }", true),
         ("{ hdr_cnt(x-list) 1:2 }", false),
         ("{ req.hdr_cnt(host) 1 }", true),
+        ("{ hdr_cnt eq 5 }", true),
         ("{ src 10.0.0.0/8 }", true),
         ("{ src 192.168.0.0/16 127.0.0.1 }", false),
         ("{ src_port 4567 }", true),
@@ -379,4 +380,33 @@ fn src_fetches_read_zero_and_inc_creates() {
         vec![TcpVerdict::Continue, TcpVerdict::Reject, TcpVerdict::Reject]
     );
     assert_eq!(read(&t, TableId(1), "10.9.9.9", DataType::Gpc0), 3);
+}
+
+/// Content trackers last one stream: with keep-alive, every request of the
+/// connection counts again (haproxy-cli.md §5.2); connection trackers stay.
+#[test]
+fn content_trackers_end_with_the_stream() {
+    let c = compile(
+        "tcp-request connection track-sc1 src table http\n\
+         tcp-request content track-sc2 src table test1\n\
+         http-request set-var(txn.x) str(1)\n\
+         http-request set-var(sess.y) str(2)",
+    );
+    assert_eq!(c.diags, vec![]);
+    let t = tables();
+    let mut state = RuleState::new();
+    let mut ctx = Ctx::new(addr("10.0.0.7:5"), addr("127.0.0.1:80"), &mut state, &t, 0);
+    assert_eq!(c.rules.run_tcp_connection(&mut ctx), TcpVerdict::Continue);
+    for _ in 0..3 {
+        let mut req = request("GET", "/", &[]);
+        let mut ctx = Ctx::new(addr("10.0.0.7:5"), addr("127.0.0.1:80"), &mut state, &t, 0)
+            .with_request(&mut req);
+        assert_eq!(c.rules.run_tcp_content(&mut ctx), TcpVerdict::Continue);
+        assert_eq!(c.rules.run_http_request(&mut ctx), HttpVerdict::Continue);
+        assert!(state.vars.get("txn.x").is_some());
+        state.end_stream();
+        assert!(state.vars.get("txn.x").is_none() && state.vars.get("sess.y").is_some());
+        assert!(state.trackers[1].is_some() && state.trackers[2].is_none());
+    }
+    assert_eq!(read(&t, TableId(2), "10.0.0.7", DataType::ConnRate), 3);
 }
