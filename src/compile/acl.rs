@@ -284,7 +284,12 @@ impl AclSet {
                 scope.name
             ),
         );
-        if let Some(best) = suggest(name, candidates.iter().map(String::as_str)) {
+        let is_fetch = crate::rules::fetch::all_names().any(|f| f == name);
+        if is_fetch {
+            diag = diag.with_help(format!(
+                "'{name}' is a fetch: write '{{ {name} }}' to use it as an anonymous acl"
+            ));
+        } else if let Some(best) = suggest(name, candidates.iter().map(String::as_str)) {
             diag = diag.with_help(format!("did you mean '{best}'?"));
         }
         diags.push(diag);

@@ -2,6 +2,7 @@
 
 pub mod acl;
 pub mod action;
+pub mod counter;
 pub mod program;
 pub mod redirect;
 pub mod rules;
