@@ -7,29 +7,29 @@ use super::sample::Sample;
 use crate::clock;
 use crate::stick::{DataType, EntryRef, Key, KeyType, TableId, Tracker};
 
-/// What a `track-scN` rule counts on the entry when it starts tracking.
+/// Where a `track-scN` rule runs, which decides what it counts and how long
+/// it lasts. Every tracker counts the connection when it starts
+/// (`conn_cnt` +1, a `conn_rate` event, `conn_cur` +1, as HAProxy's
+/// `stream_start_counters`) and gives `conn_cur` back when it ends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TrackCount {
-    /// `tcp-request connection`: `conn_cnt`, `conn_rate` and `conn_cur`; the
-    /// tracker lasts as long as the connection.
+    /// `tcp-request connection`: lasts as long as the connection.
     Connection,
-    /// `tcp-request content`: counts like `Connection`, but lasts one stream
-    /// (one HTTP request): haproxy-cli.md §5.2, a backend's content tracker
-    /// counts every request of a keep-alive connection.
+    /// `tcp-request content`: lasts one stream (one HTTP request):
+    /// haproxy-cli.md §5.2, a backend's content tracker counts every request
+    /// of a keep-alive connection.
     Content,
-    /// `http-request` / `http-response`: the current request
-    /// (`http_req_cnt`, `http_req_rate`), since the data plane counted it
-    /// before this tracker existed.
+    /// `http-request` / `http-response`: lasts one stream, and also counts
+    /// the current request (`http_req_cnt`, `http_req_rate`) since the data
+    /// plane counted requests before this tracker existed.
     HttpRequest,
 }
 
 /// One tracking slot's entry. Dropping it ends the tracking: `conn_cur` is
-/// decremented when the tracker counted the connection, then the entry is
-/// unpinned.
+/// decremented, then the entry is unpinned.
 #[derive(Debug)]
 pub struct SessionTracker {
     table: TableId,
-    counts_conn: bool,
     stream_level: bool,
     tracker: Tracker,
 }
@@ -43,16 +43,13 @@ impl SessionTracker {
         now_ms: u64,
     ) -> SessionTracker {
         let entry = tracker.entry();
-        match count {
-            TrackCount::Connection | TrackCount::Content => entry.count_connection(now_ms),
-            TrackCount::HttpRequest => {
-                let _stored: bool = entry.add(DataType::HttpReqCnt, 1, now_ms);
-                let _stored: bool = entry.add(DataType::HttpReqRate, 1, now_ms);
-            }
+        entry.count_connection(now_ms);
+        if count == TrackCount::HttpRequest {
+            let _stored: bool = entry.add(DataType::HttpReqCnt, 1, now_ms);
+            let _stored: bool = entry.add(DataType::HttpReqRate, 1, now_ms);
         }
         SessionTracker {
             table,
-            counts_conn: count != TrackCount::HttpRequest,
             stream_level: count != TrackCount::Connection,
             tracker,
         }
@@ -75,10 +72,8 @@ impl SessionTracker {
 
 impl Drop for SessionTracker {
     fn drop(&mut self) {
-        if self.counts_conn {
-            // `None` only when the table does not store conn_cur.
-            let _new_value: Option<u64> = self.tracker.entry().dec_conn_cur(clock::now_ms());
-        }
+        // `None` only when the table does not store conn_cur.
+        let _new_value: Option<u64> = self.tracker.entry().dec_conn_cur(clock::now_ms());
     }
 }
 

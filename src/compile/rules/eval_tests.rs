@@ -410,3 +410,29 @@ fn content_trackers_end_with_the_stream() {
     }
     assert_eq!(read(&t, TableId(2), "10.0.0.7", DataType::ConnRate), 3);
 }
+
+/// Every tracker counts the connection when it starts and gives `conn_cur`
+/// back when it ends; `http-request` tracking also counts the request.
+#[test]
+fn trackers_count_and_release_conn_cur() {
+    let c = compile(
+        "tcp-request connection track-sc0 src\n\
+         http-request track-sc1 src table f",
+    );
+    assert_eq!(c.diags, vec![]);
+    let t = tables();
+    let f = TableId(0);
+    let mut state = RuleState::new();
+    let mut req = request("GET", "/", &[]);
+    let mut ctx = Ctx::new(addr("10.0.0.8:5"), addr("127.0.0.1:80"), &mut state, &t, 0)
+        .with_request(&mut req);
+    assert_eq!(c.rules.run_tcp_connection(&mut ctx), TcpVerdict::Continue);
+    assert_eq!(c.rules.run_http_request(&mut ctx), HttpVerdict::Continue);
+    assert_eq!(read(&t, f, "10.0.0.8", DataType::ConnCur), 2);
+    assert_eq!(read(&t, f, "10.0.0.8", DataType::ConnCnt), 2);
+    assert_eq!(read(&t, f, "10.0.0.8", DataType::HttpReqCnt), 1);
+    state.end_stream();
+    assert_eq!(read(&t, f, "10.0.0.8", DataType::ConnCur), 1);
+    drop(state);
+    assert_eq!(read(&t, f, "10.0.0.8", DataType::ConnCur), 0);
+}
