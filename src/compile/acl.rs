@@ -36,6 +36,9 @@ const PREDEFINED: &[(&str, &[&str])] = &[
     ("METH_TRACE", &["method", "TRACE"]),
 ];
 
+/// Predefined ACLs lbd does not provide.
+const UNSUPPORTED_PREDEFINED: &[&str] = &["HTTP", "RDP_COOKIE", "REQ_CONTENT", "WAIT_END"];
+
 /// An ACL being compiled: its terms and, for usage warnings, the first fetch
 /// that restricts where it works.
 struct AclDraft {
@@ -255,6 +258,13 @@ impl AclSet {
     ) -> Option<usize> {
         if let Some(idx) = self.find(name) {
             return Some(idx);
+        }
+        if UNSUPPORTED_PREDEFINED.contains(&name) {
+            diags.push(Diagnostic::error(
+                word.span,
+                format!("predefined acl '{name}' is not supported by lbd"),
+            ));
+            return None;
         }
         if let Some((_, args)) = PREDEFINED.iter().find(|(n, _)| *n == name) {
             let words: Vec<Word> = args

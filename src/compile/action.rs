@@ -314,7 +314,8 @@ fn status_arg(
 ) -> Option<u16> {
     match rest {
         [] => Some(default),
-        [k, v] if k.text == kw => match v.text.parse::<u16>() {
+        // HAProxy 2.2+ also takes `status` for `deny_status`.
+        [k, v] if k.text == kw || k.text == "status" => match v.text.parse::<u16>() {
             Ok(code) if allowed.contains(&code) => Some(code),
             _ => {
                 let list = allowed

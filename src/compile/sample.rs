@@ -280,38 +280,21 @@ fn resolve_stick(
         diags.push(Diagnostic::error(span, msg));
         Some(None)
     };
-    let slot = match prefix {
-        "sc0" | "sc1" | "sc2" => {
-            if !args.is_empty() {
+    let (slot, table_args) = match prefix {
+        "sc0" | "sc1" | "sc2" => (prefix.as_bytes()[2] - b'0', args),
+        "sc" => match args.first().map(|a| a.parse::<u8>()) {
+            Some(Ok(s)) if usize::from(s) < TRACKER_SLOTS => (s, &args[1..]),
+            _ => {
+                let got = args.first().unwrap_or(&"");
+                let max = TRACKER_SLOTS - 1;
                 return err(
                     diags,
-                    format!("the table argument of '{name}' is not supported by lbd"),
+                    format!(
+                        "'{name}' expects a tracker number between 0 and {max} as argument 1, got '{got}'"
+                    ),
                 );
             }
-            prefix.as_bytes()[2] - b'0'
-        }
-        "sc" => {
-            let slot = args.first().and_then(|a| a.parse::<u8>().ok());
-            match slot {
-                Some(s) if usize::from(s) < TRACKER_SLOTS && args.len() == 1 => s,
-                Some(_) if args.len() > 1 => {
-                    return err(
-                        diags,
-                        format!("the table argument of '{name}' is not supported by lbd"),
-                    );
-                }
-                _ => {
-                    return err(
-                        diags,
-                        format!(
-                            "'{name}' expects a tracker number between 0 and {} as argument 1, got '{}'",
-                            TRACKER_SLOTS - 1,
-                            args.first().unwrap_or(&"")
-                        ),
-                    );
-                }
-            }
-        }
+        },
         "src" if op != StickOp::Tracked => {
             let values = resolve_args(name, &[ArgKind::Table], 0, args, span, scope, names, diags);
             let table = match values.as_deref() {
@@ -347,7 +330,28 @@ fn resolve_stick(
         }
         _ => return None,
     };
-    Some(Some(done(Fetch::Tracked { slot, op })))
+    if op == StickOp::Tracked && !table_args.is_empty() {
+        return err(diags, format!("'{name}' takes no table argument"));
+    }
+    let values = resolve_args(
+        name,
+        &[ArgKind::Table],
+        0,
+        table_args,
+        span,
+        scope,
+        names,
+        diags,
+    );
+    let table = match values.as_deref() {
+        None => return Some(None),
+        Some([ArgValue::Table(t)]) => {
+            warn_unstored(name, op, names.table_spec(*t), span, diags);
+            Some(*t)
+        }
+        _ => None,
+    };
+    Some(Some(done(Fetch::Tracked { slot, op, table })))
 }
 
 /// HAProxy accepts a fetch of a data type the table does not store (it then

@@ -55,16 +55,19 @@ fn fetch_each<'c>(
         Fetch::SrcPort => Some(Sample::Int(i64::from(ctx.client.port()))),
         Fetch::Dst => Some(Sample::Ip(ctx.local.ip())),
         Fetch::DstPort => Some(Sample::Int(i64::from(ctx.local.port()))),
-        Fetch::Tracked { slot, op } => {
+        Fetch::Tracked { slot, op, table } => {
             let tracker = ctx
                 .state
                 .trackers
                 .get(usize::from(*slot))
                 .and_then(Option::as_ref);
-            match (tracker, op) {
-                (None, StickOp::Tracked) => Some(Sample::Bool(false)),
-                (None, _) => None,
-                (Some(t), _) => stick_op(t.entry(), *op, ctx.now_ms),
+            match (tracker, op, table) {
+                (None, StickOp::Tracked, _) => Some(Sample::Bool(false)),
+                (None, _, _) => None,
+                (Some(t), _, Some(other)) if *other != t.table() => {
+                    other_table(ctx, t.entry().key(), *other, *op)
+                }
+                (Some(t), _, _) => stick_op(t.entry(), *op, ctx.now_ms),
             }
         }
         Fetch::SrcEntry { table, op } => src_entry(ctx, *table, *op),
@@ -176,6 +179,26 @@ fn stick_op<'c>(entry: EntryRef<'_>, op: StickOp, now_ms: u64) -> Option<Sample<
         StickOp::Clr(_) => entry.clr_gpc1(now_ms)?,
     };
     Some(Sample::Int(to_i64(value)))
+}
+
+/// `scN_*(table)` naming another table than the tracker's: the tracked key
+/// looked up there (created by `inc`); a missing entry reads as 0.
+fn other_table<'c>(
+    ctx: &Ctx<'_>,
+    key: Option<Key>,
+    table: TableId,
+    op: StickOp,
+) -> Option<Sample<'c>> {
+    let key = key?;
+    let table = ctx.tables.get(table)?;
+    let entry = match op {
+        StickOp::Inc(_) => table.touch(&key, ctx.now_ms),
+        _ => table.lookup(&key, ctx.now_ms),
+    };
+    match entry {
+        Some(e) => stick_op(e, op, ctx.now_ms),
+        None => Some(Sample::Int(0)),
+    }
 }
 
 /// `src_*`: a missing entry reads as 0 (HAProxy), `src_inc_gpc*` creates it.

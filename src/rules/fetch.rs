@@ -145,10 +145,12 @@ pub enum Fetch {
     SrcPort,
     Dst,
     DstPort,
-    /// `scN_*` / `sc_*(N)`: an op on the entry tracked in slot N.
+    /// `scN_*([table])` / `sc_*(N[,table])`: an op on the entry tracked in
+    /// slot N, or on the entry with the same key in another table.
     Tracked {
         slot: u8,
         op: StickOp,
+        table: Option<TableId>,
     },
     /// `src_*([table])`: an op on the client address's entry of a table.
     SrcEntry {

@@ -123,6 +123,7 @@ fn fetches_and_matchers() {
         ("{ sc0_tracked }", false),
         ("{ sc0_conn_rate -m found }", false),
         ("{ src_get_gpc0(http) eq 0 }", true),
+        ("{ sc0_get_gpc0(http) -m found }", false),
         ("{ table_avl(http) eq 1000 }", true),
     ];
     for (cond, expected) in cases {
@@ -188,6 +189,7 @@ fn one_tracker_per_slot_and_tracked_counters() {
         "tcp-request connection track-sc0 src\n\
          tcp-request connection track-sc0 src table http\n\
          tcp-request connection reject if { sc0_conn_cur gt 1 } || { sc_conn_cnt(0) gt 2 }\n\
+         tcp-request connection reject if { sc0_inc_gpc0(http) gt 1 }\n\
          tcp-request connection accept if { sc0_tracked } { table_cnt(f) eq 1 }",
     );
     assert_eq!(c.diags, vec![]);
@@ -200,7 +202,8 @@ fn one_tracker_per_slot_and_tracked_counters() {
         Some(TableId(0))
     );
     assert_eq!(read(&t, TableId(0), "10.0.0.1", DataType::ConnCnt), 1);
-    assert_eq!(used(&t, TableId(1)), 0);
+    // sc0_inc_gpc0(http) created the tracked key's entry in `http`.
+    assert_eq!(read(&t, TableId(1), "10.0.0.1", DataType::Gpc0), 1);
     let mut second = RuleState::new();
     let mut ctx = Ctx::new(addr("10.0.0.1:6"), addr("127.0.0.1:80"), &mut second, &t, 0);
     assert_eq!(c.rules.run_tcp_connection(&mut ctx), TcpVerdict::Reject);
