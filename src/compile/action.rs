@@ -5,8 +5,9 @@ use std::sync::Arc;
 use regex::bytes::Regex;
 
 use super::counter::{counter_action, no_more, value_expr};
+use super::logformat::parse_log_format;
 use super::rules::{Names, ProxyScope};
-use super::sample::{parse_log_format, suggest};
+use super::sample::suggest;
 use crate::config::ast::Word;
 use crate::config::diag::Diagnostic;
 use crate::rules::action::{

@@ -3,7 +3,9 @@
 pub mod acl;
 pub mod action;
 pub mod counter;
+pub mod logformat;
 pub mod program;
 pub mod redirect;
 pub mod rules;
 pub mod sample;
+pub mod term;
