@@ -49,13 +49,14 @@ pub fn parse_log_format(
                 diags,
             )?;
             if !parsed.usage.allows(usage) {
-                diags.push(Diagnostic::warning(
+                diags.push(Diagnostic::error(
                     word.span,
                     format!(
-                        "'{}' is not available in '{context}', it will expand to nothing",
+                        "fetch '{}' is not available in '{context}'",
                         parsed.fetch_name
                     ),
                 ));
+                return None;
             }
             parts.push(LogPart::Sample(parsed.expr));
             rest = &r[end + 1..];

@@ -17,8 +17,10 @@ impl Usage {
     pub const HTTP_REQ: Usage = Usage(4);
     pub const HTTP_RES: Usage = Usage(8);
     pub const ANY: Usage = Usage(15);
-    /// Needs the HTTP request.
-    pub const REQ: Usage = Usage(2 | 4 | 8);
+    /// Needs the HTTP request (not available in `http-response` rules).
+    pub const REQ: Usage = Usage(2 | 4);
+    /// The request's headers, or the response's in `http-response` rules.
+    pub const MSG: Usage = Usage(2 | 4 | 8);
 
     pub fn allows(self, context: Usage) -> bool {
         self.0 & context.0 != 0
@@ -276,13 +278,13 @@ pub static FETCHES: &[FetchDef] = &[
     row!("int", &[ArgKind::Int], 1, Int, ANY, false, |a| {
         Fetch::Int(n(a, 0))
     }),
-    row!("hdr", STR_INT, 0, Str, REQ, true, |a| hdr(a, Dir::Auto)),
+    row!("hdr", STR_INT, 0, Str, MSG, true, |a| hdr(a, Dir::Auto)),
     row!("req.hdr", STR_INT, 0, Str, REQ, false, |a| hdr(a, Dir::Req)),
     row!("res.hdr", STR_INT, 0, Str, HTTP_RES, false, |a| hdr(
         a,
         Dir::Res
     )),
-    row!("fhdr", STR_INT, 0, Str, REQ, false, |a| fhdr(a, Dir::Auto)),
+    row!("fhdr", STR_INT, 0, Str, MSG, false, |a| fhdr(a, Dir::Auto)),
     row!("req.fhdr", STR_INT, 0, Str, REQ, false, |a| fhdr(
         a,
         Dir::Req
@@ -291,7 +293,7 @@ pub static FETCHES: &[FetchDef] = &[
         a,
         Dir::Res
     )),
-    row!("hdr_cnt", STR, 0, Int, REQ, false, |a| hdr_cnt(
+    row!("hdr_cnt", STR, 0, Int, MSG, false, |a| hdr_cnt(
         a,
         Dir::Auto
     )),

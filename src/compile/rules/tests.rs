@@ -163,6 +163,19 @@ fn fetch_availability_follows_the_rule_context() {
         )
     );
     assert_eq!(
+        one_diag("http-response set-header X %[req.hdr(host)]"),
+        (
+            1,
+            28,
+            "fetch 'req.hdr' is not available in 'http-response'".into()
+        )
+    );
+    assert_eq!(
+        one_diag("http-response deny if { path_beg /x }").2,
+        "anonymous acl will never match in 'http-response' because it uses 'path_beg', which is not available there"
+    );
+    assert_eq!(compile("http-response deny if { hdr(x) y }").diags, vec![]);
+    assert_eq!(
         one_diag("tcp-request connection reject if { status 200 }").2,
         "anonymous acl will never match in 'tcp-request connection' because it uses 'status', which is not available there"
     );
