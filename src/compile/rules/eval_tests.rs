@@ -439,3 +439,48 @@ fn trackers_count_and_release_conn_cur() {
     drop(state);
     assert_eq!(read(&t, f, "10.0.0.8", DataType::ConnCur), 0);
 }
+
+/// The `meter` frontend of reference/configs/tables.cfg: keys of every type.
+#[test]
+fn tracking_keys_of_every_table_type() {
+    let c = compile(
+        "http-request track-sc1 src table st_ipv6 if { src ::1 }\n\
+         http-request track-sc1 req.hdr(x-user) table str if { req.hdr(x-user) -m found }\n\
+         http-request track-sc2 req.hdr(x-id),base64 table st_bin if { req.hdr(x-id) -m found }",
+    );
+    assert_eq!(c.diags, vec![]);
+    let t = tables();
+    let run = |client: &str, headers: &[(&str, &str)]| {
+        let mut state = RuleState::new();
+        let mut req = request("GET", "/", headers);
+        let mut ctx =
+            Ctx::new(addr(client), addr("127.0.0.1:80"), &mut state, &t, 0).with_request(&mut req);
+        assert_eq!(c.rules.run_http_request(&mut ctx), HttpVerdict::Continue);
+    };
+    run("[::1]:5", &[("x-user", "alice"), ("x-id", "ab")]);
+    assert_eq!(
+        (
+            used(&t, TableId(4)),
+            used(&t, TableId(3)),
+            used(&t, TableId(5))
+        ),
+        (1, 0, 1)
+    );
+    run("10.0.0.1:5", &[("x-user", "alice")]);
+    run("10.0.0.2:5", &[("x-user", "alice")]);
+    assert_eq!(used(&t, TableId(3)), 1);
+    let bin = Key::from_bytes(KeyType::Binary { len: 8 }, b"YWI=");
+    let hits = bin.and_then(|k| {
+        t.get(TableId(5)).and_then(|tb| {
+            tb.lookup(&k, 0)
+                .and_then(|e| e.get(DataType::HttpReqCnt, 0))
+        })
+    });
+    assert_eq!(hits, Some(1));
+    let str_key = Key::from_bytes(KeyType::String { len: 32 }, b"alice");
+    let hits = str_key.and_then(|k| {
+        t.get(TableId(3))
+            .and_then(|tb| tb.lookup(&k, 0).and_then(|e| e.get(DataType::Gpc0, 0)))
+    });
+    assert_eq!(hits, Some(0));
+}

@@ -39,7 +39,8 @@ pub fn spec(name: &str, key_type: KeyType, store: &[DataType]) -> TableSpec {
 
 impl TestNames {
     /// Tables `f` (the frontend's: conn_rate, gpc0... every type), `http`
-    /// (gpc0), `test1` (conn_rate, bytes_out_rate), `str` (string keys);
+    /// (gpc0), `test1` (conn_rate, bytes_out_rate), `str` (string keys),
+    /// `st_ipv6`, `st_bin` (binary, len 8);
     /// backends `app`, `ease-up`; userlist `L` (user/pass).
     pub fn classic() -> TestNames {
         TestNames {
@@ -52,6 +53,16 @@ impl TestNames {
                     &[DataType::ConnRate, DataType::BytesOutRate],
                 ),
                 spec("str", KeyType::String { len: 32 }, &[DataType::Gpc0]),
+                spec(
+                    "st_ipv6",
+                    KeyType::Ipv6,
+                    &[DataType::Gpc0, DataType::HttpReqCnt],
+                ),
+                spec(
+                    "st_bin",
+                    KeyType::Binary { len: 8 },
+                    &[DataType::HttpReqCnt],
+                ),
             ],
             backends: vec!["app", "ease-up"],
             userlists: vec![Userlist {
