@@ -45,8 +45,17 @@ const DERIVED: &[(&str, MatchMethod)] = &[
     ("len", MatchMethod::Len),
     ("ip", MatchMethod::Ip),
     ("val", MatchMethod::Int),
-    ("found", MatchMethod::Found),
 ];
+
+/// HAProxy derives `_ip` only from `hdr`, and `_val` from `hdr`, `cook`
+/// and `urlp`/`url_param`; the string forms from every derivable fetch.
+fn derived_exists(base: &str, suffix: &str) -> bool {
+    match suffix {
+        "ip" => base == "hdr",
+        "val" => matches!(base, "hdr" | "cook" | "urlp" | "url_param"),
+        _ => true,
+    }
+}
 
 /// Plain edit distance, for "did you mean".
 fn distance(a: &str, b: &str) -> usize {
@@ -217,8 +226,8 @@ fn resolve_fetch(
     if sctx == SampleContext::Acl
         && let Some((base, suffix)) = name.rsplit_once('_')
         && let Some((_, method)) = DERIVED.iter().find(|(s, _)| *s == suffix)
-        && let Some(def) = fetch::find(base)
-            .filter(|d| d.derivable || (suffix == "ip" || suffix == "val") && base == "hdr")
+        && let Some(def) =
+            fetch::find(base).filter(|d| d.derivable && derived_exists(d.name, suffix))
     {
         let values = resolve_args(
             name,
@@ -248,7 +257,12 @@ fn resolve_fetch(
     let mut d = Diagnostic::error(span, format!("unknown fetch '{name}'"));
     let mut candidates: Vec<String> = fetch::all_names().collect();
     for def in fetch::FETCHES.iter().filter(|d| d.derivable) {
-        candidates.extend(DERIVED.iter().map(|(s, _)| format!("{}_{s}", def.name)));
+        candidates.extend(
+            DERIVED
+                .iter()
+                .filter(|(s, _)| derived_exists(def.name, s))
+                .map(|(s, _)| format!("{}_{s}", def.name)),
+        );
     }
     if let Some(best) = suggest(name, candidates.iter().map(String::as_str)) {
         d = d.with_help(format!("did you mean '{best}'?"));

@@ -1,10 +1,30 @@
 //! Sample fetches, converters, matchers, conditions and actions, and their
 //! evaluation against a connection or request.
 //!
-//! `compile` builds the types here from the configuration; the data plane
-//! fills a [`ctx::Ctx`] per connection/request and calls the runners of
-//! [`ProxyRules`]. Stick tables are the shared `stick::Tables`; a
-//! session's tracked entries live in [`ctx::RuleState`].
+//! `compile` builds the types here from the configuration (see
+//! `compile::rules::RuleCompiler`); the data plane runs them:
+//!
+//! ```text
+//! accept:        state = RuleState::new()            // one per connection
+//!                ctx = Ctx::new(client, local, &mut state, &tables, now_ms)
+//!                frontend.rules.run_tcp_connection(&mut ctx)   Reject → close
+//! each stream:   ctx = Ctx::new(..).with_request(&mut req)     (HTTP mode)
+//!                frontend.rules.run_tcp_content(&mut ctx)      Reject → close
+//!                frontend.rules.run_http_request(&mut ctx)     verdict → answer
+//!                backend = compile::rules::select_backend(&fe.use_backend,
+//!                              fe.default_backend, &ctx)
+//!                backend.rules.run_tcp_content / run_http_request (same ctx)
+//!                ctx = ctx.with_response(&mut res)
+//!                backend.rules.run_http_response, then the frontend's
+//!                state.end_stream()    // drops content/HTTP trackers, txn vars
+//! close:         drop(state)           // drops connection trackers
+//! ```
+//!
+//! Trackers count `conn_cnt`/`conn_rate`/`conn_cur` when they start and give
+//! `conn_cur` back when dropped (`track::SessionTracker`). The data plane
+//! still counts, on every tracker of the session, `http_req_*` at each
+//! request start (before rules run, as HAProxy), `http_err_*`, and
+//! `bytes_in_*`/`bytes_out_*` (haproxy-cli.md §5.3).
 
 pub mod action;
 pub mod auth;

@@ -47,6 +47,15 @@ fn unknown_fetch_suggests_the_closest() {
 }
 
 #[test]
+fn derived_acl_names_follow_haproxy() {
+    assert_eq!(compile("acl a hdr_ip(x-forwarded-for) 10.0.0.0/8\nacl b urlp_val(id) gt 3\nacl c cook_len(sid) 32").diags, vec![]);
+    assert_eq!(
+        one_diag("acl a path_ip 10.0.0.1").2,
+        "unknown fetch 'path_ip'"
+    );
+}
+
+#[test]
 fn unknown_and_unsupported_converters() {
     let c = compile("http-request deny if { hdr(host),lowr -i x }");
     assert_eq!(c.diags[0].message, "unknown converter 'lowr' after 'hdr'");
