@@ -69,6 +69,7 @@ const TCP_UNSUPPORTED: &[&str] = &[
 ];
 const HTTP_REQ_ACTIONS: &[&str] = &[
     "allow",
+    "reject",
     "deny",
     "tarpit",
     "redirect",
@@ -103,7 +104,6 @@ const HTTP_UNSUPPORTED: &[&str] = &[
     "disable-l7-retry",
     "early-hint",
     "normalize-uri",
-    "reject",
     "replace-path",
     "replace-pathq",
     "replace-uri",
@@ -365,6 +365,7 @@ pub fn parse_http_req(
     }
     let action = match first.text.as_str() {
         "allow" => no_more(rest, first, diags).map(|()| HttpReqAction::Allow)?,
+        "reject" => no_more(rest, first, diags).map(|()| HttpReqAction::Reject)?,
         "deny" => HttpReqAction::Deny {
             status: status_arg(rest, "deny_status", 403, ERROR_CODES, diags)?,
         },

@@ -109,6 +109,8 @@ pub enum Service {
 #[derive(Debug, Clone)]
 pub enum HttpReqAction {
     Allow,
+    /// Close the connection without a response.
+    Reject,
     Deny {
         status: u16,
     },
@@ -139,6 +141,8 @@ pub enum HttpReqAction {
 pub enum HttpVerdict {
     Continue,
     Allow,
+    /// Close the client connection without answering.
+    Reject,
     Deny(u16),
     Tarpit(u16),
     Redirect {

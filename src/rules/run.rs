@@ -35,6 +35,7 @@ pub fn run_http_request(rules: &[Rule<HttpReqAction>], ctx: &mut Ctx<'_>) -> Htt
         }
         match &rule.action {
             HttpReqAction::Allow => return HttpVerdict::Allow,
+            HttpReqAction::Reject => return HttpVerdict::Reject,
             HttpReqAction::Deny { status } => return HttpVerdict::Deny(*status),
             HttpReqAction::Tarpit { status } => return HttpVerdict::Tarpit(*status),
             HttpReqAction::Redirect(r) => {

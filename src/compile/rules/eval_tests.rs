@@ -257,6 +257,7 @@ fn final_verdicts() {
          http-request use-service prometheus-exporter if { path /metrics }\n\
          http-request tarpit if { path /slow }\n\
          http-request allow if { path /ok }\n\
+         http-request reject if { path /rej }\n\
          http-request deny deny_status 429",
     );
     assert_eq!(c.diags, vec![]);
@@ -307,6 +308,7 @@ fn final_verdicts() {
     );
     assert_eq!(run("/slow", &host), HttpVerdict::Tarpit(500));
     assert_eq!(run("/ok", &host), HttpVerdict::Allow);
+    assert_eq!(run("/rej", &host), HttpVerdict::Reject);
 }
 
 #[test]
