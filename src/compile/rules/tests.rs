@@ -240,7 +240,7 @@ fn action_errors() {
     assert!(
         c.diags[0]
             .message
-            .starts_with("'http-request' expects one of 'allow', 'deny'")
+            .starts_with("'http-request' expects one of 'allow', 'reject', 'deny'")
     );
     assert!(c.diags[0].message.ends_with(", got 'frob'"));
     let c = compile("http-request alow");
