@@ -99,16 +99,8 @@ impl AclSet {
             ));
             return;
         }
-        if rest.is_empty() {
-            diags.push(Diagnostic::error(
-                name.span,
-                format!("acl '{}' expects a fetch after its name", name.text),
-            ));
-            return;
-        }
-        let Some((term, usage, fetch)) = compile_term(rest, scope, names, diags) else {
-            return;
-        };
+        // The name is registered even when its line has errors, so that the
+        // rules using it do not report it again as unknown.
         let idx = match self.find(&name.text) {
             Some(i) => i,
             None => {
@@ -120,6 +112,16 @@ impl AclSet {
                 });
                 self.acls.len() - 1
             }
+        };
+        if rest.is_empty() {
+            diags.push(Diagnostic::error(
+                name.span,
+                format!("acl '{}' expects a fetch after its name", name.text),
+            ));
+            return;
+        }
+        let Some((term, usage, fetch)) = compile_term(rest, scope, names, diags) else {
+            return;
         };
         let draft = &mut self.acls[idx];
         draft.terms.push(term);

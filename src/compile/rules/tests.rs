@@ -219,6 +219,12 @@ fn condition_errors() {
 }
 
 #[test]
+fn a_broken_acl_is_reported_once() {
+    let c = compile("acl bad src 10.0.0.0/33\nhttp-request deny if bad\nuse_backend app if !bad");
+    assert_eq!(c.diags.len(), 1, "{:#?}", c.diags);
+}
+
+#[test]
 fn acl_without_patterns_warns_like_haproxy() {
     let c =
         compile("acl a6 path_beg\nacl a7 path_beg --\nacl a8 path -m found\nacl a9 sc0_tracked");
