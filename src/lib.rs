@@ -12,6 +12,7 @@ pub mod compile;
 pub mod config;
 pub mod fuzzing;
 pub mod proxy;
+pub mod reload;
 pub mod rules;
 pub mod stats;
 pub mod stick;

@@ -1,6 +1,6 @@
 //! Diagnostics: what is wrong, where, and how bad.
 
-use super::source::Span;
+use super::source::{SourceMap, Span};
 
 /// How bad a problem is. Mirrors HAProxy's warning / alert / abort levels.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -59,3 +59,55 @@ impl Diagnostic {
         self
     }
 }
+
+/// Renders a diagnostic as `path:line:col: message (help)`, then the source
+/// line as written and a caret line under the word (`^` then `~` for the rest
+/// of it). Warnings say `warning: ` after the location. A diagnostic without
+/// a span renders as its message alone, after `warning: ` if it is one.
+pub fn render(diagnostic: &Diagnostic, sources: &SourceMap) -> String {
+    let level = match diagnostic.severity {
+        Severity::Warning => "warning: ",
+        Severity::Error | Severity::Fatal => "",
+    };
+    let mut out = String::new();
+    if let Some(span) = diagnostic.span {
+        let path = sources
+            .path(span.file)
+            .map_or_else(|| "?".to_owned(), |p| p.display().to_string());
+        out.push_str(&format!("{path}:{}:{}: ", span.line, span.col));
+    }
+    out.push_str(level);
+    out.push_str(&diagnostic.message);
+    if let Some(help) = &diagnostic.help {
+        out.push_str(&format!(" ({help})"));
+    }
+    let line = diagnostic
+        .span
+        .and_then(|span| Some((span, sources.line_text(span.file, span.line)?)));
+    if let Some((span, text)) = line {
+        out.push('\n');
+        out.push_str(text);
+        out.push('\n');
+        out.push_str(&caret_line(text, span));
+    }
+    out
+}
+
+/// Blanks up to the column (tabs kept so the caret lines up), then `^` and
+/// `len - 1` tildes.
+fn caret_line(text: &str, span: Span) -> String {
+    let before = usize::try_from(span.col.saturating_sub(1)).unwrap_or(0);
+    let mut out: String = text
+        .chars()
+        .chain(std::iter::repeat(' '))
+        .take(before)
+        .map(|c| if c == '\t' { '\t' } else { ' ' })
+        .collect();
+    out.push('^');
+    let tildes = usize::try_from(span.len.saturating_sub(1)).unwrap_or(0);
+    out.extend(std::iter::repeat_n('~', tildes));
+    out
+}
+
+#[cfg(test)]
+mod tests;

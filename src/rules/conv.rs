@@ -25,6 +25,8 @@ pub const CONVERTERS: &[(&str, Conv, SampleType, SampleType)] = &[
 
 /// Converters HAProxy 2.6 has that lbd does not.
 pub const UNSUPPORTED_CONVERTERS: &[&str] = &[
+    "51d.single",
+    "da-csv-conv",
     "map",
     "map_str",
     "map_beg",

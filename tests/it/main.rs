@@ -1,1 +1,6 @@
 //! The one integration-test binary: real processes, real sockets.
+
+mod check;
+mod harness;
+mod layering;
+mod readme;
