@@ -67,6 +67,37 @@ impl Vars {
     }
 }
 
+/// A message head the rules may read, and edit when lent mutably.
+#[derive(Debug, Default)]
+pub enum Head<'a, T> {
+    #[default]
+    Absent,
+    /// Readable only: edits are skipped (a request seen from response rules).
+    Shared(&'a T),
+    Mut(&'a mut T),
+}
+
+impl<T> Head<'_, T> {
+    pub fn get(&self) -> Option<&T> {
+        match self {
+            Head::Absent => None,
+            Head::Shared(h) => Some(h),
+            Head::Mut(h) => Some(h),
+        }
+    }
+
+    pub fn get_mut(&mut self) -> Option<&mut T> {
+        match self {
+            Head::Mut(h) => Some(h),
+            _ => None,
+        }
+    }
+
+    pub fn is_some(&self) -> bool {
+        !matches!(self, Head::Absent)
+    }
+}
+
 /// Everything a fetch or an action may look at or change.
 pub struct Ctx<'a> {
     /// The client's address (`src`, `src_port`).
@@ -75,9 +106,9 @@ pub struct Ctx<'a> {
     pub local: SocketAddr,
     /// The request head, in `tcp-request content` (HTTP mode), `http-request`
     /// and `http-response` rules.
-    pub req: Option<&'a mut RequestHead>,
+    pub req: Head<'a, RequestHead>,
     /// The response head, in `http-response` rules.
-    pub res: Option<&'a mut ResponseHead>,
+    pub res: Head<'a, ResponseHead>,
     pub state: &'a mut RuleState,
     pub tables: &'a Tables,
     /// The worker's coarse clock.
@@ -96,29 +127,37 @@ impl<'a> Ctx<'a> {
         Ctx {
             client,
             local,
-            req: None,
-            res: None,
+            req: Head::Absent,
+            res: Head::Absent,
             state,
             tables,
             now_ms,
         }
     }
 
+    /// The request, editable (`http-request` rules).
     pub fn with_request(mut self, req: &'a mut RequestHead) -> Ctx<'a> {
-        self.req = Some(req);
+        self.req = Head::Mut(req);
         self
     }
 
+    /// The request, read-only (`tcp-request content`, `http-response`).
+    pub fn with_request_ref(mut self, req: &'a RequestHead) -> Ctx<'a> {
+        self.req = Head::Shared(req);
+        self
+    }
+
+    /// The response, editable (`http-response` rules).
     pub fn with_response(mut self, res: &'a mut ResponseHead) -> Ctx<'a> {
-        self.res = Some(res);
+        self.res = Head::Mut(res);
         self
     }
 
     pub fn request(&self) -> Option<&RequestHead> {
-        self.req.as_deref()
+        self.req.get()
     }
 
     pub fn response(&self) -> Option<&ResponseHead> {
-        self.res.as_deref()
+        self.res.get()
     }
 }

@@ -14,7 +14,7 @@
 //!                backend = compile::rules::select_backend(&fe.use_backend,
 //!                              fe.default_backend, &ctx)
 //!                backend.rules.run_tcp_content / run_http_request (same ctx)
-//!                ctx = ctx.with_response(&mut res)
+//!                ctx = Ctx::new(..).with_request_ref(&req).with_response(&mut res)
 //!                backend.rules.run_http_response, then the frontend's
 //!                state.end_stream()    // drops content/HTTP trackers, txn vars
 //! close:         drop(state)           // drops connection trackers

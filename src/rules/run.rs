@@ -66,7 +66,7 @@ pub fn run_http_request(rules: &[Rule<HttpReqAction>], ctx: &mut Ctx<'_>) -> Htt
                 let mut buf = std::mem::take(&mut ctx.state.scratch);
                 buf.clear();
                 fmt.expand(ctx, &mut buf);
-                if let Some(req) = ctx.req.as_deref_mut() {
+                if let Some(req) = ctx.req.get_mut() {
                     req.set_path(&buf);
                 }
                 ctx.state.scratch = buf;
@@ -161,9 +161,9 @@ fn edit_headers(edit: &HeaderEdit, ctx: &mut Ctx<'_>, response: bool) {
         HeaderEdit::Del { .. } => {}
     }
     let headers: Option<&mut HeaderBlock> = if response {
-        ctx.res.as_deref_mut().map(|r| &mut r.headers)
+        ctx.res.get_mut().map(|r| &mut r.headers)
     } else {
-        ctx.req.as_deref_mut().map(|r| &mut r.headers)
+        ctx.req.get_mut().map(|r| &mut r.headers)
     };
     if let Some(h) = headers {
         match edit {

@@ -337,7 +337,9 @@ fn response_rules_and_backend_selection() {
         Some(ProxyId(10))
     );
     res.headers.push(b"X-Secret", b"1");
+    // The data plane may lend the request read-only to response rules.
     let mut ctx = Ctx::new(addr("10.0.0.1:5"), addr("127.0.0.1:80"), &mut state, &t, 0)
+        .with_request_ref(&req)
         .with_response(&mut res);
     assert_eq!(c.rules.run_http_response(&mut ctx), ResVerdict::Deny(502));
     assert_eq!(res.headers.first(b"x-status"), Some(&b"200"[..]));
