@@ -6,6 +6,8 @@
 
 use std::sync::Arc;
 
+use ahash::AHashMap;
+
 use super::rules::{Names, ProxyScope};
 use super::sample::suggest;
 use super::term::compile_term;
@@ -59,6 +61,8 @@ pub struct CondDraft {
 #[derive(Default)]
 pub struct AclSet {
     acls: Vec<AclDraft>,
+    /// Named ACLs by name (proxies may declare thousands).
+    by_name: AHashMap<String, usize>,
 }
 
 /// Where a condition is used, for usage checks and messages.
@@ -71,7 +75,7 @@ pub struct RuleContext {
 
 impl AclSet {
     fn find(&self, name: &str) -> Option<usize> {
-        self.acls.iter().position(|a| a.name == name)
+        self.by_name.get(name).copied()
     }
 
     /// `acl <name> <criterion> [flags] [patterns]`.
@@ -110,6 +114,7 @@ impl AclSet {
                     usage: Usage::ANY,
                     restricting_fetch: None,
                 });
+                self.by_name.insert(name.text.clone(), self.acls.len() - 1);
                 self.acls.len() - 1
             }
         };
@@ -277,6 +282,7 @@ impl AclSet {
                 .collect();
             let idx = self.anonymous(&words, scope, names, diags)?;
             self.acls[idx].name = name.to_string();
+            self.by_name.insert(name.to_string(), idx);
             return Some(idx);
         }
         let candidates = self
