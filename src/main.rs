@@ -26,7 +26,12 @@ fn main() -> ExitCode {
         return ExitCode::SUCCESS;
     }
     let program = std::sync::Arc::new(checked.program);
-    let server = match lbd::proxy::serve(program, lbd::proxy::ServeOptions::default()) {
+    let tables = std::sync::Arc::new(lbd::stick::Tables::new(program.tables.clone()));
+    let options = lbd::proxy::ServeOptions {
+        tables: Some(std::sync::Arc::clone(&tables)),
+        ..lbd::proxy::ServeOptions::default()
+    };
+    let server = match lbd::proxy::serve(program, options) {
         Ok(server) => server,
         Err(e) => {
             eprintln!("[ALERT] {e}");

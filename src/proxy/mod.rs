@@ -11,6 +11,7 @@ mod connect;
 pub mod error;
 pub mod health;
 mod hooks;
+mod housekeeping;
 pub mod http;
 pub mod listener;
 pub mod pool;
@@ -27,6 +28,7 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 
 pub use crate::compile::program::{Program, ProxyId};
+use crate::stick::Tables;
 pub use error::{ProxyError, Side, StartError};
 pub use hooks::Verdict;
 use shared::{Shared, Stop};
@@ -36,6 +38,11 @@ use shared::{Shared, Stop};
 pub struct ServeOptions {
     /// Worker threads; `None` = `global.nbthread`, else one per core.
     pub workers: Option<usize>,
+    /// The stick tables to use (shared with the runtime API); `None` = new
+    /// tables built from the program.
+    pub tables: Option<Arc<Tables>>,
+    /// What `use-service` answers.
+    pub services: shared::Services,
 }
 
 /// A running data plane.
@@ -78,7 +85,12 @@ pub fn serve(program: Arc<Program>, opts: ServeOptions) -> Result<Server, StartE
         .first()
         .map(|ls| ls.iter().map(|l| (l.proxy, l.addr)).collect())
         .unwrap_or_default();
-    let shared = Arc::new(Shared::new(program));
+    let tables = opts
+        .tables
+        .unwrap_or_else(|| Arc::new(Tables::new(program.tables.clone())));
+    let mut shared = Shared::new(program, tables);
+    shared.services = opts.services;
+    let shared = Arc::new(shared);
     let stop = StopHandle {
         shared: Arc::clone(&shared),
     };
@@ -90,6 +102,13 @@ pub fn serve(program: Arc<Program>, opts: ServeOptions) -> Result<Server, StartE
                 stop.stop_now();
                 return Err(StartError::Thread(e));
             }
+        }
+    }
+    match housekeeping::spawn(Arc::clone(&shared)) {
+        Ok(t) => threads.push(t),
+        Err(e) => {
+            stop.stop_now();
+            return Err(StartError::Thread(e));
         }
     }
     match health::spawn(Arc::clone(&shared)) {

@@ -9,11 +9,12 @@ use tokio::net::TcpStream;
 use super::balance::PickCtx;
 use super::connect;
 use super::error::ProxyError;
-use super::hooks::{self, Verdict};
+use super::hooks::{self, RuleEnv, Verdict};
 use super::http;
 use super::shared::Shared;
-use super::tcp::{self, Meters};
+use super::tcp::{self, Meters, Transferred};
 use crate::compile::program::{Mode, Proxy, ProxyId};
+use crate::rules::ctx::RuleState;
 use crate::stats::Counters;
 
 /// Serves one client connection of frontend `frontend` to its end.
@@ -21,8 +22,16 @@ pub async fn run(client: TcpStream, peer: SocketAddr, frontend: ProxyId, shared:
     crate::clock::refresh();
     let fe = shared.proxy(frontend);
     Counters::inc(&fe.frontend_counters.sessions_total);
+    let local = client.local_addr().unwrap_or(peer);
+    let state = parking_lot::Mutex::new(RuleState::new());
+    let env = RuleEnv {
+        state: &state,
+        tables: &shared.tables,
+        client: peer,
+        local,
+    };
     // Evaluation point: `tcp-request connection`.
-    if hooks::tcp_request_connection(fe, peer) != Verdict::Continue {
+    if hooks::tcp_request_connection(fe, env) != Verdict::Continue {
         Counters::inc(&fe.frontend_counters.denied_conn);
         return;
     }
@@ -30,8 +39,8 @@ pub async fn run(client: TcpStream, peer: SocketAddr, frontend: ProxyId, shared:
         tracing::debug!("set_nodelay: {e}");
     }
     let result = match fe.mode {
-        Mode::Tcp => tcp_session(client, peer, fe, &shared).await,
-        Mode::Http => http::session::run(client, peer, fe, &shared).await,
+        Mode::Tcp => tcp_session(client, env, fe, &shared).await,
+        Mode::Http => http::session::run(client, env, fe, &shared).await,
     };
     if let Err(e) = result {
         tracing::debug!(frontend = %fe.name, client = %peer, side = ?e.side(), "session ended: {e}");
@@ -40,34 +49,41 @@ pub async fn run(client: TcpStream, peer: SocketAddr, frontend: ProxyId, shared:
 
 async fn tcp_session(
     mut client: TcpStream,
-    peer: SocketAddr,
+    env: RuleEnv<'_>,
     fe: &Proxy,
     shared: &Shared,
 ) -> Result<(), ProxyError> {
     // Evaluation point: `tcp-request content` (no inspect-delay yet).
-    if hooks::tcp_request_content(fe, peer, None) != Verdict::Continue {
+    if hooks::tcp_request_content(fe, env, None) != Verdict::Continue {
         Counters::inc(&fe.frontend_counters.denied_sess);
         return Ok(());
     }
     // Evaluation point: `use_backend` / `default_backend`.
-    let be = hooks::select_backend(fe, None)
+    let be = hooks::select_backend(fe, env, None)
         .map(|id| shared.proxy(id))
         .ok_or(ProxyError::NoBackend)?;
+    // Evaluation point: the backend's `tcp-request content` rules.
+    if be.id != fe.id && hooks::tcp_request_content(be, env, None) != Verdict::Continue {
+        Counters::inc(&be.backend_counters.denied_sess);
+        return Ok(());
+    }
     Counters::inc(&be.backend_counters.sessions_total);
     let ctx = PickCtx {
-        client: peer.ip(),
+        client: env.client.ip(),
         request: None,
     };
     let mut conn = connect::connect(shared, be, &ctx, connect::Reuse::Never).await?;
     let server = &be.servers[conn.slot.server as usize];
+    let moved = Transferred::default();
     let meters = Meters {
         frontend: &fe.frontend_counters,
         backend: &be.backend_counters,
         server: &server.state.counters,
+        session: Some(&moved),
     };
     let idle = tunnel_idle_ms(fe, be);
     let bufsize = shared.program.global.tune_bufsize as usize;
-    tcp::pipe(
+    let result = tcp::pipe(
         &mut client,
         &mut conn.stream,
         idle,
@@ -76,7 +92,14 @@ async fn tcp_session(
         &[],
         &[],
     )
-    .await
+    .await;
+    hooks::stream_end(
+        env,
+        Counters::read(&moved.bytes_in),
+        Counters::read(&moved.bytes_out),
+        None,
+    );
+    result
 }
 
 /// The idle timeout of an established tunnel: `timeout tunnel`, else the

@@ -11,6 +11,7 @@ use super::balance::Balancer;
 use super::http::errors::ErrorPages;
 use super::queue::Queue;
 use crate::compile::program::{Program, Proxy, ProxyId};
+use crate::stick::Tables;
 
 /// How the process is asked to stop.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -20,6 +21,21 @@ pub enum Stop {
     Graceful,
     /// Close everything now (SIGTERM).
     Now,
+}
+
+/// Renderers of the services `http-request use-service` names, provided by
+/// the process (they read state the data plane does not own).
+#[derive(Clone, Default)]
+pub struct Services {
+    pub prometheus: Option<super::http::ServiceFn>,
+}
+
+impl std::fmt::Debug for Services {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Services")
+            .field("prometheus", &self.prometheus.is_some())
+            .finish()
+    }
 }
 
 /// Runtime state of one backend.
@@ -32,6 +48,10 @@ pub struct BackendRt {
 #[derive(Debug)]
 pub struct Shared {
     pub program: Arc<Program>,
+    /// The program's stick tables, shared with the runtime API.
+    pub tables: Arc<Tables>,
+    /// What `use-service` answers.
+    pub services: Services,
     /// Indexed by `ProxyId` (every proxy has one; frontends leave it unused).
     pub backends: Vec<BackendRt>,
     /// `global.maxconn` across workers.
@@ -44,7 +64,7 @@ pub struct Shared {
 }
 
 impl Shared {
-    pub fn new(program: Arc<Program>) -> Shared {
+    pub fn new(program: Arc<Program>, tables: Arc<Tables>) -> Shared {
         let backends = program
             .proxies
             .iter()
@@ -69,6 +89,8 @@ impl Shared {
             backends,
             pages,
             program,
+            tables,
+            services: Services::default(),
             stop: watch::channel(Stop::Running).0,
             stopping: AtomicBool::new(false),
         }

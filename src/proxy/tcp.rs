@@ -19,6 +19,15 @@ pub struct Meters<'a> {
     pub frontend: &'a Counters,
     pub backend: &'a Counters,
     pub server: &'a Counters,
+    /// The session's own totals (for its tracked stick table entries).
+    pub session: Option<&'a Transferred>,
+}
+
+/// Bytes one session moved, client to server (`bytes_in`) and back.
+#[derive(Debug, Default)]
+pub struct Transferred {
+    pub bytes_in: AtomicU64,
+    pub bytes_out: AtomicU64,
 }
 
 impl Meters<'_> {
@@ -26,12 +35,18 @@ impl Meters<'_> {
         Counters::add(&self.frontend.bytes_in, n);
         Counters::add(&self.backend.bytes_in, n);
         Counters::add(&self.server.bytes_in, n);
+        if let Some(s) = self.session {
+            Counters::add(&s.bytes_in, n);
+        }
     }
 
     fn add_out(&self, n: u64) {
         Counters::add(&self.frontend.bytes_out, n);
         Counters::add(&self.backend.bytes_out, n);
         Counters::add(&self.server.bytes_out, n);
+        if let Some(s) = self.session {
+            Counters::add(&s.bytes_out, n);
+        }
     }
 }
 

@@ -7,3 +7,4 @@ mod http;
 mod layering;
 mod readme;
 mod servers;
+mod stick;

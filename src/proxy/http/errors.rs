@@ -37,6 +37,45 @@ pub struct ErrorPages {
 
 /// (status, reason, message, parse-time error).
 const TABLE: &[(u16, &str, &str, bool)] = &[
+    (200, "OK", "Service ready.", false),
+    (
+        401,
+        "Unauthorized",
+        "You need a valid user and password to access this content.",
+        false,
+    ),
+    (404, "Not Found", "The resource could not be found.", false),
+    (
+        405,
+        "Method Not Allowed",
+        "A request was made of a resource using a request method not supported by that resource",
+        false,
+    ),
+    (
+        407,
+        "Unauthorized",
+        "You need a valid user and password to access this content.",
+        false,
+    ),
+    (
+        410,
+        "Gone",
+        "The resource is no longer available and will not be available again.",
+        false,
+    ),
+    (
+        413,
+        "Payload Too Large",
+        "The request entity exceeds the maximum allowed.",
+        false,
+    ),
+    (425, "Too Early", "Your browser sent early data.", false),
+    (
+        429,
+        "Too Many Requests",
+        "You have sent too many requests in a given amount of time.",
+        false,
+    ),
     (
         400,
         "Bad request",

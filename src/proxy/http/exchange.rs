@@ -15,7 +15,7 @@ use super::within;
 use crate::compile::program::Proxy;
 use crate::proxy::ProxyError;
 use crate::proxy::connect::Connected;
-use crate::proxy::hooks::{self, Verdict};
+use crate::proxy::hooks::{self, RuleEnv, Verdict};
 use crate::proxy::pool;
 use crate::proxy::session::tunnel_idle_ms;
 use crate::proxy::shared::Shared;
@@ -29,6 +29,10 @@ pub(super) enum Done {
     Response {
         close_client: bool,
         server_reusable: bool,
+        /// Request body bytes sent to the server.
+        body_in: u64,
+        /// Response body bytes sent to the client.
+        body_out: u64,
     },
     Tunnel,
 }
@@ -59,6 +63,8 @@ pub(super) struct Exchange<'a> {
     pub(super) info: RequestInfo,
     pub(super) client_close: bool,
     pub(super) reused: bool,
+    /// The session's rules, for the `http-response` evaluation point.
+    pub(super) env: RuleEnv<'a>,
 }
 
 impl Exchange<'_> {
@@ -74,6 +80,7 @@ impl Exchange<'_> {
         let client_ms = self.fe.timeouts.client_ms;
         // A body already fully received goes out with the head in one write.
         let mut body = self.info.body;
+        let mut head_body = 0;
         if let Body::Length(n) = body
             && (b.client.len() as u64) >= n
         {
@@ -81,6 +88,7 @@ impl Exchange<'_> {
             b.out.extend_from_slice(&b.client.filled()[..n]);
             b.client.consume(n);
             Counters::add(&self.fe.frontend_counters.bytes_in, n as u64);
+            head_body = n as u64;
             body = Body::None;
         }
         let sent = framing::write_within(&mut conn.stream, &b.out, server_ms, UP_ERRS).await;
@@ -102,6 +110,7 @@ impl Exchange<'_> {
             out,
             up,
             down,
+            meter: _,
         } = b;
         let (mut cr, mut cw) = client.split();
         let (mut sr, mut sw) = conn.stream.split();
@@ -148,7 +157,21 @@ impl Exchange<'_> {
         Counters::add(&self.fe.frontend_counters.bytes_in, n);
         Counters::add(&self.be.backend_counters.bytes_in, n);
         Counters::add(&server.state.counters.bytes_in, n);
-        done.ok_or(Fail::new(ProxyError::BadResponse("no response")))
+        match done {
+            Some(Done::Response {
+                close_client,
+                server_reusable,
+                body_out,
+                ..
+            }) => Ok(Done::Response {
+                close_client,
+                server_reusable,
+                body_in: n + head_body,
+                body_out,
+            }),
+            Some(Done::Tunnel) => Ok(Done::Tunnel),
+            None => Err(Fail::new(ProxyError::BadResponse("no response"))),
+        }
     }
 
     /// After a complete exchange: tunnel, pool or close the server
@@ -168,6 +191,7 @@ impl Exchange<'_> {
                     frontend: &self.fe.frontend_counters,
                     backend: &self.be.backend_counters,
                     server: &server.state.counters,
+                    session: None,
                 };
                 let idle = tunnel_idle_ms(self.fe, self.be);
                 let bufsize = b.client.capacity();
@@ -191,6 +215,7 @@ impl Exchange<'_> {
             Done::Response {
                 close_client,
                 server_reusable,
+                ..
             } => {
                 let _ = self.reused;
                 if reuse && server_reusable && b.server.is_empty() && !self.shared.is_stopping() {
@@ -286,7 +311,10 @@ impl Relay<'_> {
                 continue;
             }
             // Evaluation point: `http-response` rules (backend, then frontend).
-            if let Verdict::Deny(_) | Verdict::Reject = hooks::http_response(x.be, self.req, resp) {
+            let denied = hooks::http_response(x.be, x.env, self.req, resp) != Verdict::Continue
+                || (x.fe.id != x.be.id
+                    && hooks::http_response(x.fe, x.env, self.req, resp) != Verdict::Continue);
+            if denied {
                 Counters::inc(&x.be.backend_counters.denied_resp);
                 return Err(Fail::new(ProxyError::BadResponse("response denied")));
             }
@@ -387,6 +415,8 @@ impl Relay<'_> {
         Ok(Done::Response {
             close_client,
             server_reusable: server_v11 && !info.conn.close && info.body != Body::UntilClose,
+            body_in: 0,
+            body_out: n,
         })
     }
 }

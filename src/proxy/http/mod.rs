@@ -8,6 +8,8 @@
 //! - `errors`: HAProxy's default error responses and `errorfile` pages;
 //! - `session`: the request loop of one client connection.
 
+mod answer;
+pub use answer::ServiceFn;
 pub mod buffer;
 pub mod codec;
 pub mod errors;

@@ -16,9 +16,10 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::time::Instant;
 
+use super::answer;
 use super::buffer::Buf;
 use super::codec::{self, Body, RequestInfo};
-use super::exchange::Exchange;
+use super::exchange::{Done, Exchange};
 use super::framing::Errs;
 use super::headers;
 use super::within;
@@ -26,7 +27,7 @@ use crate::compile::program::{HttpConnMode, Proxy};
 use crate::proxy::ProxyError;
 use crate::proxy::balance::PickCtx;
 use crate::proxy::connect;
-use crate::proxy::hooks::{self, Verdict};
+use crate::proxy::hooks::{self, RuleEnv, Verdict};
 use crate::proxy::shared::Shared;
 use crate::rules::message::{RequestHead, ResponseHead, Version};
 use crate::stats::Counters;
@@ -45,6 +46,25 @@ pub(super) struct Bufs {
     /// Chunk re-framing and header scratch, one per direction.
     pub(super) up: Vec<u8>,
     pub(super) down: Vec<u8>,
+    /// What the current request moved, for its tracked stick table entries.
+    pub(super) meter: StreamMeter,
+}
+
+/// Bytes and status of one request and its answer, counted the way HAProxy
+/// counts them for `bytes_in_*`, `bytes_out_*` and `http_err_*`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct StreamMeter {
+    pub bytes_in: u64,
+    pub bytes_out: u64,
+    pub status: Option<u16>,
+}
+
+impl StreamMeter {
+    /// lbd answered the request itself with `bytes` of status `status`.
+    pub fn answered(&mut self, status: u16, bytes: u64) {
+        self.status = Some(status);
+        self.bytes_out += bytes;
+    }
 }
 
 /// What happens to the client connection after a request.
@@ -72,7 +92,7 @@ pub(super) const DOWN_ERRS: Errs = Errs {
 
 pub async fn run(
     mut client: TcpStream,
-    peer: SocketAddr,
+    env: RuleEnv<'_>,
     fe: &Proxy,
     shared: &Shared,
 ) -> Result<(), ProxyError> {
@@ -87,6 +107,7 @@ pub async fn run(
         out: Vec::with_capacity(1024),
         up: Vec::new(),
         down: Vec::new(),
+        meter: StreamMeter::default(),
     };
     let mut first = true;
     loop {
@@ -103,6 +124,7 @@ pub async fn run(
                         None,
                         e.status().unwrap_or(400),
                         true,
+                        &mut StreamMeter::default(),
                     )
                     .await;
                 }
@@ -111,7 +133,7 @@ pub async fn run(
         };
         first = false;
         Counters::add(&fe.frontend_counters.bytes_in, info.head_len as u64);
-        match serve_request(&mut client, peer, fe, shared, &mut b, info).await? {
+        match serve_request(&mut client, env, fe, shared, &mut b, info).await? {
             Next::KeepAlive => {}
             Next::Close => {
                 linger_close(&mut client).await;
@@ -180,16 +202,39 @@ async fn read_head(
     }
 }
 
-/// Serves one parsed request to its end.
+/// Serves one parsed request to its end, then gives what it moved to the
+/// session's tracked stick table entries.
 async fn serve_request(
     client: &mut TcpStream,
-    peer: SocketAddr,
+    env: RuleEnv<'_>,
     fe: &Proxy,
     shared: &Shared,
     b: &mut Bufs,
     info: RequestInfo,
 ) -> Result<Next, ProxyError> {
     crate::clock::refresh();
+    hooks::request_started(env);
+    b.meter = StreamMeter {
+        bytes_in: hooks::request_size(&b.req),
+        ..StreamMeter::default()
+    };
+    let result = route_request(client, env, fe, shared, b, info).await;
+    crate::clock::refresh();
+    hooks::stream_end(env, b.meter.bytes_in, b.meter.bytes_out, b.meter.status);
+    result
+}
+
+/// Runs the rules, chooses the backend and a server, and relays the
+/// exchange.
+async fn route_request(
+    client: &mut TcpStream,
+    env: RuleEnv<'_>,
+    fe: &Proxy,
+    shared: &Shared,
+    b: &mut Bufs,
+    info: RequestInfo,
+) -> Result<Next, ProxyError> {
+    let peer = env.client;
     Counters::inc(&fe.frontend_counters.http_requests);
     // Pages answered before the body is read close the connection, and so
     // does a client that asked for it.
@@ -197,33 +242,36 @@ async fn serve_request(
         || info.conn.close
         || (b.req.version == Version::Http10 && !info.conn.keep_alive);
     // Evaluation point: `tcp-request content` (in http mode, per request).
-    if hooks::tcp_request_content(fe, peer, Some(&b.req)) != Verdict::Continue {
+    if hooks::tcp_request_content(fe, env, Some(&b.req)) != Verdict::Continue {
         Counters::inc(&fe.frontend_counters.denied_sess);
         return Ok(Next::Close);
     }
     // Evaluation point: the frontend's `http-request` rules.
-    match hooks::http_request(fe, peer, &mut b.req) {
-        Verdict::Continue => {}
-        Verdict::Reject => {
-            Counters::inc(&fe.frontend_counters.denied_req);
-            return Ok(Next::Close);
-        }
-        Verdict::Deny(status) => {
-            Counters::inc(&fe.frontend_counters.denied_req);
-            return Ok(send_page(client, shared, fe, None, status, unread_body).await);
-        }
+    let verdict = hooks::http_request(fe, env, &mut b.req);
+    if let Some(next) =
+        answer::respond(client, shared, fe, fe, verdict, unread_body, &mut b.meter).await
+    {
+        return Ok(next);
     }
     // Evaluation point: `use_backend` / `default_backend`.
-    let Some(be) = hooks::select_backend(fe, Some(&b.req)).map(|id| shared.proxy(id)) else {
-        return Ok(send_page(client, shared, fe, None, 503, unread_body).await);
+    let Some(be) = hooks::select_backend(fe, env, Some(&b.req)).map(|id| shared.proxy(id)) else {
+        return Ok(send_page(client, shared, fe, None, 503, unread_body, &mut b.meter).await);
     };
     Counters::inc(&be.backend_counters.sessions_total);
     Counters::inc(&be.backend_counters.http_requests);
     if be.id != fe.id {
+        // Evaluation point: the backend's `tcp-request content` rules (once
+        // per request in http mode, as HAProxy runs them per stream).
+        if hooks::tcp_request_content(be, env, Some(&b.req)) != Verdict::Continue {
+            Counters::inc(&be.backend_counters.denied_sess);
+            return Ok(Next::Close);
+        }
         // Evaluation point: the backend's `http-request` rules.
-        if let Verdict::Deny(status) = hooks::http_request(be, peer, &mut b.req) {
-            Counters::inc(&be.backend_counters.denied_req);
-            return Ok(send_page(client, shared, fe, Some(be), status, unread_body).await);
+        let verdict = hooks::http_request(be, env, &mut b.req);
+        if let Some(next) =
+            answer::respond(client, shared, fe, be, verdict, unread_body, &mut b.meter).await
+        {
+            return Ok(next);
         }
     }
     let mode = conn_mode(fe, be);
@@ -254,7 +302,16 @@ async fn serve_request(
             Err(e) => {
                 tracing::debug!(backend = %be.name, "no server connection: {e}");
                 let status = e.status().unwrap_or(503);
-                return Ok(send_page(client, shared, fe, Some(be), status, unread_body).await);
+                return Ok(send_page(
+                    client,
+                    shared,
+                    fe,
+                    Some(be),
+                    status,
+                    unread_body,
+                    &mut b.meter,
+                )
+                .await);
             }
         };
         let ex = Exchange {
@@ -264,9 +321,20 @@ async fn serve_request(
             info,
             client_close,
             reused: conn.reused,
+            env,
         };
         match ex.run(client, &mut conn, b).await {
-            Ok(done) => return Ok(ex.finish(client, conn, b, done, reuse).await),
+            Ok(done) => {
+                if let Done::Response {
+                    body_in, body_out, ..
+                } = done
+                {
+                    b.meter.bytes_in += body_in;
+                    b.meter.bytes_out += hooks::response_size(&b.resp) + body_out;
+                    b.meter.status = Some(b.resp.status);
+                }
+                return Ok(ex.finish(client, conn, b, done, reuse).await);
+            }
             // A pooled connection the server had closed: try a fresh one
             // when nothing was sent and the request can be replayed.
             Err(f) if f.retryable && conn.reused && info.body == Body::None && attempt == 1 => {
@@ -286,7 +354,7 @@ async fn serve_request(
                 }
                 match f.error.status() {
                     Some(status) if f.error.side() != crate::proxy::Side::Client => {
-                        send_page(client, shared, fe, Some(be), status, true).await;
+                        send_page(client, shared, fe, Some(be), status, true, &mut b.meter).await;
                         server.state.counters.count_status(status);
                         return Err(f.error);
                     }
@@ -340,13 +408,14 @@ fn prepare_request(
 
 /// Sends an error page (the errorfile of `be`, else of `fe`, else HAProxy's)
 /// and says whether the connection stays open.
-async fn send_page(
+pub(super) async fn send_page(
     client: &mut TcpStream,
     shared: &Shared,
     fe: &Proxy,
     be: Option<&Proxy>,
     status: u16,
     close: bool,
+    meter: &mut StreamMeter,
 ) -> Next {
     let page_owner = be
         .filter(|b| shared.pages.has_file(b.id, status))
@@ -355,6 +424,7 @@ async fn send_page(
         .pages
         .page(Some(page_owner.id), status, close || shared.is_stopping());
     fe.frontend_counters.count_status(status);
+    meter.answered(status, page.bytes.len() as u64);
     Counters::add(&fe.frontend_counters.bytes_out, page.bytes.len() as u64);
     if let Some(be) = be {
         be.backend_counters.count_status(status);
@@ -378,7 +448,7 @@ async fn send_page(
 /// Closes the write side, then reads and discards what the client still
 /// sends for a short while, so that unread request bytes do not turn the
 /// close into a reset that would destroy the response in flight.
-async fn linger_close(client: &mut TcpStream) {
+pub(super) async fn linger_close(client: &mut TcpStream) {
     if client.shutdown().await.is_err() {
         return;
     }
