@@ -21,15 +21,30 @@ pub struct Listener {
 /// Binds every address of every enabled frontend, `workers` times.
 /// Returns the listeners of each worker.
 pub fn bind_all(program: &Program, workers: usize) -> Result<Vec<Vec<Listener>>, StartError> {
+    for proxy in program.backends() {
+        if let Some(s) = proxy.servers.iter().find(|s| s.tls.is_some()) {
+            return Err(StartError::Unsupported {
+                proxy: proxy.name.clone(),
+                what: format!("'ssl' on server '{}'", s.name),
+            });
+        }
+    }
     let mut per_worker: Vec<Vec<Listener>> = (0..workers).map(|_| Vec::new()).collect();
     for proxy in program.frontends().filter(|p| !p.disabled) {
         for bind in &proxy.binds {
+            let unsupported = |what: String| StartError::Unsupported {
+                proxy: proxy.name.clone(),
+                what,
+            };
+            if bind.tls.is_some() {
+                return Err(unsupported("'ssl' on a bind".into()));
+            }
+            if bind.accept_proxy {
+                return Err(unsupported("'accept-proxy'".into()));
+            }
             for addr in &bind.addrs {
                 let BindAddr::Inet(addr) = addr else {
-                    return Err(StartError::UnsupportedBind {
-                        proxy: proxy.name.clone(),
-                        addr: format!("{addr:?}"),
-                    });
+                    return Err(unsupported(format!("bind on {addr:?}")));
                 };
                 // Port 0 means "any": the first socket picks the port and the
                 // others share it.

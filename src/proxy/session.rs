@@ -58,7 +58,7 @@ async fn tcp_session(
         client: peer.ip(),
         request: None,
     };
-    let mut conn = connect::connect(shared, be, &ctx, connect::Reuse::Never).await?;
+    let mut conn = connect::connect(shared, be, &ctx, connect::Reuse::Never, &client).await?;
     let server = &be.servers[conn.slot.server as usize];
     let meters = Meters {
         frontend: &fe.frontend_counters,

@@ -260,3 +260,20 @@ fn frontend_maxconn_holds_new_connections_until_one_leaves() {
         .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(&buf, b"two");
 }
+
+#[test]
+fn send_proxy_prefixes_the_client_address() {
+    let [p, s] = ports::<2>();
+    let _s = servers::tcp_echo("s", s);
+    let cfg = format!(
+        "{DEFAULTS}    mode tcp\nlisten l\n    bind 127.0.0.1:{p}\n    server s 127.0.0.1:{s} send-proxy\n"
+    );
+    let _lbd = start_lbd("sendproxy", &cfg, p);
+    let mut c = servers::connect(p);
+    let local = c.local_addr().unwrap_or_else(|e| panic!("{e}"));
+    c.write_all(b"x").unwrap_or_else(|e| panic!("{e}"));
+    let want = format!("PROXY TCP4 127.0.0.1 127.0.0.1 {} {p}\r\nx", local.port());
+    let mut got = vec![0u8; want.len()];
+    c.read_exact(&mut got).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(String::from_utf8_lossy(&got), want);
+}

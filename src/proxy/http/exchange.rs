@@ -193,7 +193,13 @@ impl Exchange<'_> {
                 server_reusable,
             } => {
                 let _ = self.reused;
-                if reuse && server_reusable && b.server.is_empty() && !self.shared.is_stopping() {
+                let private = self.be.servers[conn.slot.server as usize].send_proxy;
+                if reuse
+                    && server_reusable
+                    && !private
+                    && b.server.is_empty()
+                    && !self.shared.is_stopping()
+                {
                     pool::put(
                         self.be.id.0,
                         conn.slot.server,

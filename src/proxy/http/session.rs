@@ -249,7 +249,7 @@ async fn serve_request(
             (true, Body::None) => connect::Reuse::Replayable,
             (true, _) => connect::Reuse::Probed,
         };
-        let mut conn = match connect::connect(shared, be, &ctx, pooled).await {
+        let mut conn = match connect::connect(shared, be, &ctx, pooled, client).await {
             Ok(c) => c,
             Err(e) => {
                 tracing::debug!(backend = %be.name, "no server connection: {e}");
