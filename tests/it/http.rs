@@ -339,3 +339,31 @@ fn server_failures_map_to_502_and_504() {
     );
     assert!(started.elapsed() < Duration::from_secs(3));
 }
+
+#[test]
+fn a_full_server_queues_requests_then_answers_503() {
+    let [p, s] = ports::<2>();
+    let _silent = servers::silent("silent", s);
+    let cfg = format!(
+        "{DEFAULTS}    timeout queue 300ms\n    mode http\nfrontend f\n    bind 127.0.0.1:{p}\n    default_backend app\nbackend app\n    server s 127.0.0.1:{s} maxconn 1\n"
+    );
+    let _lbd = start_lbd("httpqueue", &cfg, p);
+    // The first request takes the only slot and waits for its answer.
+    let mut first = connect(p);
+    first
+        .write_all(b"GET /hold HTTP/1.1\r\nHost: t\r\n\r\n")
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(servers::wait_for(|| _silent.hits() == 1));
+    let started = Instant::now();
+    let got = raw_exchange(p, b"GET / HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
+    assert!(
+        got.starts_with(b"HTTP/1.1 503 Service Unavailable\r\n"),
+        "{}",
+        String::from_utf8_lossy(&got)
+    );
+    assert!(
+        started.elapsed() >= Duration::from_millis(250),
+        "{:?}",
+        started.elapsed()
+    );
+}

@@ -292,7 +292,13 @@ impl Relay<'_> {
                 continue;
             }
             // Evaluation point: `http-response` rules (backend, then frontend).
-            if let Verdict::Deny(_) | Verdict::Reject = hooks::http_response(x.be, self.req, resp) {
+            let verdict = match hooks::http_response(x.be, self.req, resp) {
+                Verdict::Continue if x.fe.id != x.be.id => {
+                    hooks::http_response(x.fe, self.req, resp)
+                }
+                v => v,
+            };
+            if let Verdict::Deny(_) | Verdict::Reject = verdict {
                 Counters::inc(&x.be.backend_counters.denied_resp);
                 return Err(Fail::new(ProxyError::BadResponse("response denied")));
             }
