@@ -125,6 +125,15 @@ impl Server {
         self.stop.stop_gracefully();
     }
 
+    /// Requests waiting in `backend`'s queue now (`qcur` of the backend).
+    pub fn queued(&self, backend: ProxyId) -> u32 {
+        self.stop
+            .shared
+            .backends
+            .get(backend.0 as usize)
+            .map_or(0, |b| b.queue.waiting())
+    }
+
     /// Blocks until every worker and the checker have ended.
     pub fn wait(self) {
         for t in self.threads {

@@ -58,7 +58,6 @@ pub(super) struct Exchange<'a> {
     pub(super) shared: &'a Shared,
     pub(super) info: RequestInfo,
     pub(super) client_close: bool,
-    pub(super) reused: bool,
 }
 
 impl Exchange<'_> {
@@ -192,7 +191,6 @@ impl Exchange<'_> {
                 close_client,
                 server_reusable,
             } => {
-                let _ = self.reused;
                 let private = self.be.servers[conn.slot.server as usize].send_proxy;
                 if reuse
                     && server_reusable

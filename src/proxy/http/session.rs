@@ -263,7 +263,6 @@ async fn serve_request(
             shared,
             info,
             client_close,
-            reused: conn.reused,
         };
         match ex.run(client, &mut conn, b).await {
             Ok(done) => return Ok(ex.finish(client, conn, b, done, reuse).await),
