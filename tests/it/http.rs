@@ -367,3 +367,26 @@ fn a_full_server_queues_requests_then_answers_503() {
         started.elapsed()
     );
 }
+
+#[test]
+fn an_early_answer_is_relayed_without_waiting_for_the_body() {
+    let [p, s] = ports::<2>();
+    let _back = servers::http("s", s);
+    let _lbd = start_lbd("early", &cfg(p, s, ""), p);
+    let c = connect(p);
+    let mut w = c.try_clone().unwrap_or_else(|e| panic!("{e}"));
+    let started = Instant::now();
+    w.write_all(b"POST /early HTTP/1.1\r\nHost: t\r\nContent-Length: 1000000\r\n\r\npartial")
+        .unwrap_or_else(|e| panic!("{e}"));
+    let mut r = BufReader::new(c);
+    let resp = read_response(&mut r).unwrap_or_else(|| panic!("no response"));
+    assert_eq!(resp.status, 413);
+    assert_eq!(resp.header("connection").as_deref(), Some("close"));
+    let mut rest = Vec::new();
+    let _ = r.read_to_end(&mut rest);
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        started.elapsed()
+    );
+}
