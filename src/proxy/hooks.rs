@@ -17,14 +17,19 @@ use crate::compile::program::{Proxy, ProxyId};
 use crate::rules::message::{RequestHead, ResponseHead};
 
 /// What a rule list decided.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Verdict {
     /// Go on with the session.
     Continue,
     /// Close the connection silently (`reject`).
     Reject,
-    /// Answer this status and stop the request (`deny [deny_status N]`).
+    /// Answer this status and stop the request (`deny [deny_status N]`):
+    /// the proxy's errorfile or HAProxy's page.
     Deny(u16),
+    /// Answer these bytes, a complete HTTP/1.1 response framed by its own
+    /// Content-Length (`http-request return`, `redirect`); the connection
+    /// stays open unless the request body was not read.
+    Reply(std::sync::Arc<[u8]>),
 }
 
 /// `tcp-request connection` rules of `frontend`.

@@ -202,16 +202,9 @@ async fn serve_request(
         return Ok(Next::Close);
     }
     // Evaluation point: the frontend's `http-request` rules.
-    match hooks::http_request(fe, peer, &mut b.req) {
-        Verdict::Continue => {}
-        Verdict::Reject => {
-            Counters::inc(&fe.frontend_counters.denied_req);
-            return Ok(Next::Close);
-        }
-        Verdict::Deny(status) => {
-            Counters::inc(&fe.frontend_counters.denied_req);
-            return Ok(send_page(client, shared, fe, None, status, unread_body).await);
-        }
+    let verdict = hooks::http_request(fe, peer, &mut b.req);
+    if let Some(next) = apply(verdict, client, shared, fe, None, unread_body).await {
+        return Ok(next);
     }
     // Evaluation point: `use_backend` / `default_backend`.
     let Some(be) = hooks::select_backend(fe, Some(&b.req)).map(|id| shared.proxy(id)) else {
@@ -221,9 +214,9 @@ async fn serve_request(
     Counters::inc(&be.backend_counters.http_requests);
     if be.id != fe.id {
         // Evaluation point: the backend's `http-request` rules.
-        if let Verdict::Deny(status) = hooks::http_request(be, peer, &mut b.req) {
-            Counters::inc(&be.backend_counters.denied_req);
-            return Ok(send_page(client, shared, fe, Some(be), status, unread_body).await);
+        let verdict = hooks::http_request(be, peer, &mut b.req);
+        if let Some(next) = apply(verdict, client, shared, fe, Some(be), unread_body).await {
+            return Ok(next);
         }
     }
     let mode = conn_mode(fe, be);
@@ -292,6 +285,49 @@ async fn serve_request(
                     _ => return Err(f.error),
                 }
             }
+        }
+    }
+}
+
+/// Carries out an `http-request` verdict; `None` lets the request go on.
+async fn apply(
+    verdict: Verdict,
+    client: &mut TcpStream,
+    shared: &Shared,
+    fe: &Proxy,
+    be: Option<&Proxy>,
+    unread_body: bool,
+) -> Option<Next> {
+    let counters = be.map_or(&fe.frontend_counters, |b| &b.backend_counters);
+    match verdict {
+        Verdict::Continue => None,
+        Verdict::Reject => {
+            Counters::inc(&counters.denied_req);
+            Some(Next::Close)
+        }
+        Verdict::Deny(status) => {
+            Counters::inc(&counters.denied_req);
+            Some(send_page(client, shared, fe, be, status, unread_body).await)
+        }
+        Verdict::Reply(bytes) => {
+            let status = std::str::from_utf8(bytes.get(9..12).unwrap_or_default())
+                .ok()
+                .and_then(|s| s.parse().ok())
+                .unwrap_or(0);
+            fe.frontend_counters.count_status(status);
+            Counters::add(&fe.frontend_counters.bytes_out, bytes.len() as u64);
+            let written = within(fe.timeouts.client_ms, ProxyError::ClientTimeout, async {
+                client
+                    .write_all(&bytes)
+                    .await
+                    .map_err(|_| ProxyError::ClientIo)
+            })
+            .await;
+            Some(if written.is_err() || unread_body {
+                Next::Close
+            } else {
+                Next::KeepAlive
+            })
         }
     }
 }
