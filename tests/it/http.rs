@@ -390,3 +390,26 @@ fn an_early_answer_is_relayed_without_waiting_for_the_body() {
         started.elapsed()
     );
 }
+
+#[test]
+fn idle_keep_alive_connections_close_silently() {
+    let [p, s] = ports::<2>();
+    let _back = servers::http("s", s);
+    let _lbd = start_lbd("kato", &cfg(p, s, "    timeout http-keep-alive 200ms\n"), p);
+    let c = connect(p);
+    let mut w = c.try_clone().unwrap_or_else(|e| panic!("{e}"));
+    let mut r = BufReader::new(c);
+    w.write_all(b"GET / HTTP/1.1\r\nHost: t\r\n\r\n")
+        .unwrap_or_else(|e| panic!("{e}"));
+    let resp = read_response(&mut r).unwrap_or_else(|| panic!("no response"));
+    assert_eq!(resp.status, 200);
+    let started = Instant::now();
+    let mut rest = Vec::new();
+    let _ = r.read_to_end(&mut rest);
+    assert!(rest.is_empty(), "{:?}", String::from_utf8_lossy(&rest));
+    let idle = started.elapsed();
+    assert!(
+        idle >= Duration::from_millis(150) && idle < Duration::from_secs(3),
+        "{idle:?}"
+    );
+}
