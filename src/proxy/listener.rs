@@ -16,6 +16,8 @@ pub struct Listener {
     pub proxy: ProxyId,
     pub addr: SocketAddr,
     pub socket: std::net::TcpListener,
+    /// `accept-proxy`: connections start with a PROXY protocol header.
+    pub accept_proxy: bool,
 }
 
 /// Binds every address of every enabled frontend, `workers` times.
@@ -39,9 +41,6 @@ pub fn bind_all(program: &Program, workers: usize) -> Result<Vec<Vec<Listener>>,
             if bind.tls.is_some() {
                 return Err(unsupported("'ssl' on a bind".into()));
             }
-            if bind.accept_proxy {
-                return Err(unsupported("'accept-proxy'".into()));
-            }
             for addr in &bind.addrs {
                 let BindAddr::Inet(addr) = addr else {
                     return Err(unsupported(format!("bind on {addr:?}")));
@@ -61,6 +60,7 @@ pub fn bind_all(program: &Program, workers: usize) -> Result<Vec<Vec<Listener>>,
                         proxy: proxy.id,
                         addr: actual,
                         socket,
+                        accept_proxy: bind.accept_proxy,
                     });
                 }
             }

@@ -14,6 +14,7 @@ mod hooks;
 pub mod http;
 pub mod listener;
 pub mod pool;
+pub mod proxy_protocol;
 pub mod queue;
 mod session;
 mod shared;

@@ -413,3 +413,25 @@ fn idle_keep_alive_connections_close_silently() {
         "{idle:?}"
     );
 }
+
+#[test]
+fn accept_proxy_takes_the_client_address_from_the_header() {
+    let [p, s] = ports::<2>();
+    let _back = servers::http("s", s);
+    let cfg = format!(
+        "{DEFAULTS}    mode http\n    option forwardfor\nfrontend f\n    bind 127.0.0.1:{p} accept-proxy\n    default_backend app\nbackend app\n    server s 127.0.0.1:{s}\n"
+    );
+    let _lbd = start_lbd("acceptproxy", &cfg, p);
+    let mut c = connect(p);
+    let req = format!(
+        "PROXY TCP4 192.0.2.9 127.0.0.1 4444 {p}\r\nGET /a HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n"
+    );
+    c.write_all(req.as_bytes())
+        .unwrap_or_else(|e| panic!("{e}"));
+    let resp = read_response(&mut BufReader::new(c)).unwrap_or_else(|| panic!("no response"));
+    assert_eq!(resp.text(), "s /a");
+    assert_eq!(resp.header("x-seen-xff").as_deref(), Some("192.0.2.9"));
+    // Without the header the connection is refused.
+    let got = raw_exchange(p, b"GET / HTTP/1.1\r\nHost: t\r\n\r\n");
+    assert!(got.is_empty(), "{}", String::from_utf8_lossy(&got));
+}

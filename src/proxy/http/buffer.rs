@@ -59,6 +59,18 @@ impl Buf {
         self.data.len()
     }
 
+    /// Appends bytes already read elsewhere, as much as fits.
+    pub fn extend(&mut self, bytes: &[u8]) {
+        if self.end + bytes.len() > self.data.len() && self.start > 0 {
+            self.data.copy_within(self.start..self.end, 0);
+            self.end -= self.start;
+            self.start = 0;
+        }
+        let n = bytes.len().min(self.data.len() - self.end);
+        self.data[self.end..self.end + n].copy_from_slice(&bytes[..n]);
+        self.end += n;
+    }
+
     /// The whole storage as scratch space, for users that do their own
     /// bookkeeping (tunnels copying bytes straight through).
     pub fn storage(&mut self) -> &mut [u8] {

@@ -75,6 +75,7 @@ pub async fn run(
     peer: SocketAddr,
     fe: &Proxy,
     shared: &Shared,
+    early: &[u8],
 ) -> Result<(), ProxyError> {
     let bufsize = shared.program.global.tune_bufsize as usize;
     let mut b = Bufs {
@@ -88,6 +89,8 @@ pub async fn run(
         up: Vec::new(),
         down: Vec::new(),
     };
+    // Bytes that came with a PROXY header start the first request.
+    b.client.extend(early);
     let mut first = true;
     loop {
         let info = match read_head(&mut client, &mut b, fe, shared, first).await {
