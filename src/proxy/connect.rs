@@ -44,6 +44,7 @@ pub async fn connect(
     backend: &Proxy,
     ctx: &PickCtx<'_>,
     reuse: Reuse,
+    client: &TcpStream,
 ) -> Result<Connected, ProxyError> {
     let rt = shared.backend_rt(backend.id);
     let queue_ms = backend.timeouts.queue_ms.or(backend.timeouts.connect_ms);
@@ -51,7 +52,9 @@ pub async fn connect(
     let mut retries_left = backend.retries;
     loop {
         let server = &backend.servers[slot.server as usize];
+        // A connection that carried a PROXY header belongs to its client.
         if reuse != Reuse::Never
+            && !server.send_proxy
             && let Some(stream) = pool::take(
                 backend.id.0,
                 slot.server,
@@ -75,9 +78,13 @@ pub async fn connect(
             None => attempt.await,
         };
         match result {
-            Ok(stream) => {
+            Ok(mut stream) => {
                 if let Err(e) = stream.set_nodelay(true) {
                     tracing::debug!("set_nodelay: {e}");
+                }
+                if server.send_proxy && send_proxy_line(&mut stream, client).await.is_err() {
+                    Counters::inc(&server.state.counters.errors_conn);
+                    return Err(ProxyError::ServerIo);
                 }
                 Counters::inc(&server.state.counters.sessions_total);
                 return Ok(Connected {
@@ -115,5 +122,64 @@ pub async fn connect(
             let wait = TURN_AROUND_MS.min(backend.timeouts.connect_ms.unwrap_or(TURN_AROUND_MS));
             tokio::time::sleep_until(started + Duration::from_millis(wait)).await;
         }
+    }
+}
+
+/// Writes the PROXY protocol v1 line (`send-proxy`): the client's address
+/// and the address it connected to.
+async fn send_proxy_line(server: &mut TcpStream, client: &TcpStream) -> std::io::Result<()> {
+    use tokio::io::AsyncWriteExt;
+    let line = proxy_v1_line(client.peer_addr()?, client.local_addr()?);
+    server.write_all(line.as_bytes()).await
+}
+
+/// `PROXY TCP4 <src> <dst> <sport> <dport>\r\n` (TCP6 for IPv6; an IPv4
+/// client of an IPv6 socket is written as IPv4).
+pub fn proxy_v1_line(src: std::net::SocketAddr, dst: std::net::SocketAddr) -> String {
+    use std::net::{IpAddr, SocketAddr};
+    let unmap = |a: SocketAddr| match a.ip() {
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => SocketAddr::new(IpAddr::V4(v4), a.port()),
+            None => a,
+        },
+        IpAddr::V4(_) => a,
+    };
+    let (src, dst) = (unmap(src), unmap(dst));
+    let family = if src.is_ipv4() && dst.is_ipv4() {
+        "TCP4"
+    } else {
+        "TCP6"
+    };
+    format!(
+        "PROXY {family} {} {} {} {}\r\n",
+        src.ip(),
+        dst.ip(),
+        src.port(),
+        dst.port()
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn proxy_v1_lines() {
+        let src = "192.0.2.1:5000".parse().unwrap_or_else(|e| panic!("{e}"));
+        let dst = "198.51.100.2:80".parse().unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            proxy_v1_line(src, dst),
+            "PROXY TCP4 192.0.2.1 198.51.100.2 5000 80\r\n"
+        );
+        let src6 = "[2001:db8::1]:5000"
+            .parse()
+            .unwrap_or_else(|e| panic!("{e}"));
+        let dst6 = "[2001:db8::2]:443"
+            .parse()
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            proxy_v1_line(src6, dst6),
+            "PROXY TCP6 2001:db8::1 2001:db8::2 5000 443\r\n"
+        );
     }
 }

@@ -97,8 +97,10 @@ impl std::error::Error for ProxyError {}
 pub enum StartError {
     /// A listening address could not be bound (in use, no permission, ...).
     Bind { addr: String, source: io::Error },
-    /// A `bind` kind lbd does not serve yet (unix sockets).
-    UnsupportedBind { proxy: String, addr: String },
+    /// Something the configuration asks for that the data plane cannot do
+    /// yet (unix-socket or `ssl` binds, `accept-proxy`, `ssl` servers):
+    /// refusing to start beats serving it wrongly (plain text on a TLS port).
+    Unsupported { proxy: String, what: String },
     /// A worker thread or its runtime could not be created.
     Thread(io::Error),
 }
@@ -107,8 +109,8 @@ impl fmt::Display for StartError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             StartError::Bind { addr, source } => write!(f, "cannot bind socket [{addr}]: {source}"),
-            StartError::UnsupportedBind { proxy, addr } => {
-                write!(f, "proxy '{proxy}': bind '{addr}' is not supported by lbd")
+            StartError::Unsupported { proxy, what } => {
+                write!(f, "proxy '{proxy}': {what} is not supported by lbd yet")
             }
             StartError::Thread(e) => write!(f, "cannot start a worker thread: {e}"),
         }
@@ -119,7 +121,7 @@ impl std::error::Error for StartError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
             StartError::Bind { source, .. } | StartError::Thread(source) => Some(source),
-            StartError::UnsupportedBind { .. } => None,
+            StartError::Unsupported { .. } => None,
         }
     }
 }

@@ -31,7 +31,8 @@ pub enum Verdict {
     Continue,
     /// Close the connection silently (`reject`).
     Reject,
-    /// Answer this status and stop the request (`deny [deny_status N]`).
+    /// Answer this status and stop the request (`deny [deny_status N]`):
+    /// the proxy's errorfile or HAProxy's page.
     Deny(u16),
 }
 

@@ -16,20 +16,34 @@ pub struct Listener {
     pub proxy: ProxyId,
     pub addr: SocketAddr,
     pub socket: std::net::TcpListener,
+    /// `accept-proxy`: connections start with a PROXY protocol header.
+    pub accept_proxy: bool,
 }
 
 /// Binds every address of every enabled frontend, `workers` times.
 /// Returns the listeners of each worker.
 pub fn bind_all(program: &Program, workers: usize) -> Result<Vec<Vec<Listener>>, StartError> {
+    for proxy in program.backends() {
+        if let Some(s) = proxy.servers.iter().find(|s| s.tls.is_some()) {
+            return Err(StartError::Unsupported {
+                proxy: proxy.name.clone(),
+                what: format!("'ssl' on server '{}'", s.name),
+            });
+        }
+    }
     let mut per_worker: Vec<Vec<Listener>> = (0..workers).map(|_| Vec::new()).collect();
     for proxy in program.frontends().filter(|p| !p.disabled) {
         for bind in &proxy.binds {
+            let unsupported = |what: String| StartError::Unsupported {
+                proxy: proxy.name.clone(),
+                what,
+            };
+            if bind.tls.is_some() {
+                return Err(unsupported("'ssl' on a bind".into()));
+            }
             for addr in &bind.addrs {
                 let BindAddr::Inet(addr) = addr else {
-                    return Err(StartError::UnsupportedBind {
-                        proxy: proxy.name.clone(),
-                        addr: format!("{addr:?}"),
-                    });
+                    return Err(unsupported(format!("bind on {addr:?}")));
                 };
                 // Port 0 means "any": the first socket picks the port and the
                 // others share it.
@@ -46,6 +60,7 @@ pub fn bind_all(program: &Program, workers: usize) -> Result<Vec<Vec<Listener>>,
                         proxy: proxy.id,
                         addr: actual,
                         socket,
+                        accept_proxy: bind.accept_proxy,
                     });
                 }
             }

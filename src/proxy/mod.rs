@@ -15,6 +15,7 @@ mod housekeeping;
 pub mod http;
 pub mod listener;
 pub mod pool;
+pub mod proxy_protocol;
 pub mod queue;
 mod session;
 mod shared;
@@ -142,6 +143,15 @@ impl Server {
 
     pub fn stop_gracefully(&self) {
         self.stop.stop_gracefully();
+    }
+
+    /// Requests waiting in `backend`'s queue now (`qcur` of the backend).
+    pub fn queued(&self, backend: ProxyId) -> u32 {
+        self.stop
+            .shared
+            .backends
+            .get(backend.0 as usize)
+            .map_or(0, |b| b.queue.waiting())
     }
 
     /// Blocks until every worker and the checker have ended.

@@ -11,6 +11,7 @@ use super::connect;
 use super::error::ProxyError;
 use super::hooks::{self, RuleEnv, Verdict};
 use super::http;
+use super::proxy_protocol;
 use super::shared::Shared;
 use super::tcp::{self, Meters, Transferred};
 use crate::compile::program::{Mode, Proxy, ProxyId};
@@ -18,9 +19,35 @@ use crate::rules::ctx::RuleState;
 use crate::stats::Counters;
 
 /// Serves one client connection of frontend `frontend` to its end.
-pub async fn run(client: TcpStream, peer: SocketAddr, frontend: ProxyId, shared: Arc<Shared>) {
+pub async fn run(
+    mut client: TcpStream,
+    mut peer: SocketAddr,
+    frontend: ProxyId,
+    shared: Arc<Shared>,
+    accept_proxy: bool,
+) {
     crate::clock::refresh();
     let fe = shared.proxy(frontend);
+    // `accept-proxy`: the header comes first and names the real client.
+    let mut early = Vec::new();
+    if accept_proxy {
+        let limit = fe.timeouts.client_ms;
+        let header = crate::proxy::http::within(limit, ProxyError::ClientTimeout, async {
+            proxy_protocol::read(&mut client).await
+        })
+        .await;
+        match header {
+            Ok((source, rest)) => {
+                peer = source.unwrap_or(peer);
+                early = rest;
+            }
+            Err(e) => {
+                Counters::inc(&fe.frontend_counters.errors_req);
+                tracing::debug!(frontend = %fe.name, "PROXY header: {e}");
+                return;
+            }
+        }
+    }
     Counters::inc(&fe.frontend_counters.sessions_total);
     let local = client.local_addr().unwrap_or(peer);
     let state = parking_lot::Mutex::new(RuleState::new());
@@ -39,8 +66,8 @@ pub async fn run(client: TcpStream, peer: SocketAddr, frontend: ProxyId, shared:
         tracing::debug!("set_nodelay: {e}");
     }
     let result = match fe.mode {
-        Mode::Tcp => tcp_session(client, env, fe, &shared).await,
-        Mode::Http => http::session::run(client, env, fe, &shared).await,
+        Mode::Tcp => tcp_session(client, env, fe, &shared, &early).await,
+        Mode::Http => http::session::run(client, env, fe, &shared, &early).await,
     };
     if let Err(e) = result {
         tracing::debug!(frontend = %fe.name, client = %peer, side = ?e.side(), "session ended: {e}");
@@ -52,6 +79,7 @@ async fn tcp_session(
     env: RuleEnv<'_>,
     fe: &Proxy,
     shared: &Shared,
+    early: &[u8],
 ) -> Result<(), ProxyError> {
     // Evaluation point: `tcp-request content` (no inspect-delay yet).
     if hooks::tcp_request_content(fe, env, None) != Verdict::Continue {
@@ -72,7 +100,7 @@ async fn tcp_session(
         client: env.client.ip(),
         request: None,
     };
-    let mut conn = connect::connect(shared, be, &ctx, connect::Reuse::Never).await?;
+    let mut conn = connect::connect(shared, be, &ctx, connect::Reuse::Never, &client).await?;
     let server = &be.servers[conn.slot.server as usize];
     let moved = Transferred::default();
     let meters = Meters {
@@ -89,7 +117,7 @@ async fn tcp_session(
         idle,
         bufsize,
         meters,
-        &[],
+        early,
         &[],
     )
     .await;

@@ -11,6 +11,7 @@ use tokio::net::TcpStream;
 use tokio::time::Instant;
 
 use super::error::ProxyError;
+use super::http::buffer::Buf;
 use crate::stats::Counters;
 
 /// The counters a tunnel adds its bytes to.
@@ -141,13 +142,14 @@ where
             ProxyError::ServerTimeout,
         ),
     };
-    let mut buf = vec![0u8; bufsize.max(1024)];
+    let mut recycled = Buf::new(bufsize.max(1024));
+    let buf = recycled.storage();
     loop {
         let n = match activity.idle_ms {
-            None => r.read(&mut buf).await.map_err(|_| read_err)?,
+            None => r.read(buf).await.map_err(|_| read_err)?,
             Some(idle) => loop {
                 let deadline = activity.deadline(idle);
-                match tokio::time::timeout_at(deadline, r.read(&mut buf)).await {
+                match tokio::time::timeout_at(deadline, r.read(buf)).await {
                     Ok(res) => break res.map_err(|_| read_err)?,
                     // The other direction may have been active meanwhile.
                     Err(_) if activity.deadline(idle) > Instant::now() => continue,

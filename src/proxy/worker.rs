@@ -52,6 +52,7 @@ async fn run(listeners: Vec<Listener>, shared: Arc<Shared>) {
         match TcpListener::from_std(l.socket) {
             Ok(socket) => {
                 tokio::spawn(accept_loop(
+                    l.accept_proxy,
                     socket,
                     l.proxy,
                     Arc::clone(&shared),
@@ -121,6 +122,7 @@ async fn wait_now(stop: &mut watch::Receiver<Stop>) {
 /// stops accepting. Taking the slot before `accept` would let one worker
 /// hold it while the kernel hands the connection to another.
 async fn accept_loop(
+    accept_proxy: bool,
     socket: TcpListener,
     proxy: super::ProxyId,
     shared: Arc<Shared>,
@@ -151,7 +153,7 @@ async fn accept_loop(
         let live = Live(Arc::clone(&tracker));
         let shared = Arc::clone(&shared);
         tokio::spawn(async move {
-            session::run(stream, peer, proxy, shared).await;
+            session::run(stream, peer, proxy, shared, accept_proxy).await;
             drop(permits);
             drop(live);
         });

@@ -260,3 +260,49 @@ fn frontend_maxconn_holds_new_connections_until_one_leaves() {
         .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(&buf, b"two");
 }
+
+#[test]
+fn send_proxy_prefixes_the_client_address() {
+    let [p, s] = ports::<2>();
+    let _s = servers::tcp_echo("s", s);
+    let cfg = format!(
+        "{DEFAULTS}    mode tcp\nlisten l\n    bind 127.0.0.1:{p}\n    server s 127.0.0.1:{s} send-proxy\n"
+    );
+    let _lbd = start_lbd("sendproxy", &cfg, p);
+    let mut c = servers::connect(p);
+    let local = c.local_addr().unwrap_or_else(|e| panic!("{e}"));
+    c.write_all(b"x").unwrap_or_else(|e| panic!("{e}"));
+    let want = format!("PROXY TCP4 127.0.0.1 127.0.0.1 {} {p}\r\nx", local.port());
+    let mut got = vec![0u8; want.len()];
+    c.read_exact(&mut got).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(String::from_utf8_lossy(&got), want);
+}
+
+#[test]
+fn idle_tcp_sessions_end_at_timeout_tunnel() {
+    let [p, s] = ports::<2>();
+    let _s = servers::tcp_echo("s", s);
+    let cfg = format!(
+        "{DEFAULTS}    timeout tunnel 300ms\n    mode tcp\nlisten l\n    bind 127.0.0.1:{p}\n    server s 127.0.0.1:{s}\n"
+    );
+    let _lbd = start_lbd("tunnel", &cfg, p);
+    let mut c = servers::connect(p);
+    // Activity keeps it open past the timeout...
+    for _ in 0..4 {
+        c.write_all(b"ping").unwrap_or_else(|e| panic!("{e}"));
+        let mut buf = [0u8; 4];
+        c.read_exact(&mut buf).unwrap_or_else(|e| panic!("{e}"));
+        c.set_read_timeout(Some(Duration::from_millis(100))).ok();
+        assert!(c.read(&mut buf).is_err(), "closed while active");
+        c.set_read_timeout(Some(Duration::from_secs(5))).ok();
+    }
+    // ...then silence closes it.
+    let started = Instant::now();
+    let mut rest = Vec::new();
+    let _ = c.read_to_end(&mut rest);
+    let idle = started.elapsed();
+    assert!(
+        idle >= Duration::from_millis(150) && idle < Duration::from_secs(3),
+        "{idle:?}"
+    );
+}

@@ -339,3 +339,99 @@ fn server_failures_map_to_502_and_504() {
     );
     assert!(started.elapsed() < Duration::from_secs(3));
 }
+
+#[test]
+fn a_full_server_queues_requests_then_answers_503() {
+    let [p, s] = ports::<2>();
+    let _silent = servers::silent("silent", s);
+    let cfg = format!(
+        "{DEFAULTS}    timeout queue 300ms\n    mode http\nfrontend f\n    bind 127.0.0.1:{p}\n    default_backend app\nbackend app\n    server s 127.0.0.1:{s} maxconn 1\n"
+    );
+    let _lbd = start_lbd("httpqueue", &cfg, p);
+    // The first request takes the only slot and waits for its answer.
+    let mut first = connect(p);
+    first
+        .write_all(b"GET /hold HTTP/1.1\r\nHost: t\r\n\r\n")
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(servers::wait_for(|| _silent.hits() == 1));
+    let started = Instant::now();
+    let got = raw_exchange(p, b"GET / HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
+    assert!(
+        got.starts_with(b"HTTP/1.1 503 Service Unavailable\r\n"),
+        "{}",
+        String::from_utf8_lossy(&got)
+    );
+    assert!(
+        started.elapsed() >= Duration::from_millis(250),
+        "{:?}",
+        started.elapsed()
+    );
+}
+
+#[test]
+fn an_early_answer_is_relayed_without_waiting_for_the_body() {
+    let [p, s] = ports::<2>();
+    let _back = servers::http("s", s);
+    let _lbd = start_lbd("early", &cfg(p, s, ""), p);
+    let c = connect(p);
+    let mut w = c.try_clone().unwrap_or_else(|e| panic!("{e}"));
+    let started = Instant::now();
+    w.write_all(b"POST /early HTTP/1.1\r\nHost: t\r\nContent-Length: 1000000\r\n\r\npartial")
+        .unwrap_or_else(|e| panic!("{e}"));
+    let mut r = BufReader::new(c);
+    let resp = read_response(&mut r).unwrap_or_else(|| panic!("no response"));
+    assert_eq!(resp.status, 413);
+    assert_eq!(resp.header("connection").as_deref(), Some("close"));
+    let mut rest = Vec::new();
+    let _ = r.read_to_end(&mut rest);
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        started.elapsed()
+    );
+}
+
+#[test]
+fn idle_keep_alive_connections_close_silently() {
+    let [p, s] = ports::<2>();
+    let _back = servers::http("s", s);
+    let _lbd = start_lbd("kato", &cfg(p, s, "    timeout http-keep-alive 200ms\n"), p);
+    let c = connect(p);
+    let mut w = c.try_clone().unwrap_or_else(|e| panic!("{e}"));
+    let mut r = BufReader::new(c);
+    w.write_all(b"GET / HTTP/1.1\r\nHost: t\r\n\r\n")
+        .unwrap_or_else(|e| panic!("{e}"));
+    let resp = read_response(&mut r).unwrap_or_else(|| panic!("no response"));
+    assert_eq!(resp.status, 200);
+    let started = Instant::now();
+    let mut rest = Vec::new();
+    let _ = r.read_to_end(&mut rest);
+    assert!(rest.is_empty(), "{:?}", String::from_utf8_lossy(&rest));
+    let idle = started.elapsed();
+    assert!(
+        idle >= Duration::from_millis(150) && idle < Duration::from_secs(3),
+        "{idle:?}"
+    );
+}
+
+#[test]
+fn accept_proxy_takes_the_client_address_from_the_header() {
+    let [p, s] = ports::<2>();
+    let _back = servers::http("s", s);
+    let cfg = format!(
+        "{DEFAULTS}    mode http\n    option forwardfor\nfrontend f\n    bind 127.0.0.1:{p} accept-proxy\n    default_backend app\nbackend app\n    server s 127.0.0.1:{s}\n"
+    );
+    let _lbd = start_lbd("acceptproxy", &cfg, p);
+    let mut c = connect(p);
+    let req = format!(
+        "PROXY TCP4 192.0.2.9 127.0.0.1 4444 {p}\r\nGET /a HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n"
+    );
+    c.write_all(req.as_bytes())
+        .unwrap_or_else(|e| panic!("{e}"));
+    let resp = read_response(&mut BufReader::new(c)).unwrap_or_else(|| panic!("no response"));
+    assert_eq!(resp.text(), "s /a");
+    assert_eq!(resp.header("x-seen-xff").as_deref(), Some("192.0.2.9"));
+    // Without the header the connection is refused.
+    let got = raw_exchange(p, b"GET / HTTP/1.1\r\nHost: t\r\n\r\n");
+    assert!(got.is_empty(), "{}", String::from_utf8_lossy(&got));
+}

@@ -166,6 +166,13 @@ fn serve_http(stream: TcpStream, name: &str, hits: &AtomicUsize) {
         if get("expect").is_some_and(|v| v.eq_ignore_ascii_case("100-continue")) {
             let _ = w.write_all(b"HTTP/1.1 100 Continue\r\n\r\n");
         }
+        if path == "/early" {
+            // Answer before reading the body, then stop reading.
+            let _ = w.write_all(b"HTTP/1.1 413 Payload Too Large\r\nContent-Length: 0\r\n\r\n");
+            let mut sink = [0u8; 4096];
+            while matches!(r.read(&mut sink), Ok(n) if n > 0) {}
+            return;
+        }
         let mut body_len = 0usize;
         if let Some(n) = get("content-length").and_then(|v| v.parse::<usize>().ok()) {
             let mut body = vec![0u8; n];

@@ -1,8 +1,19 @@
 //! A fixed-capacity read buffer of one connection side. Bytes are read in at
 //! the end and consumed from the front; the buffer compacts itself when the
-//! free room at the end runs out. It is allocated once per connection.
+//! free room at the end runs out. Its memory is taken from a per-worker free
+//! list and given back when the connection ends, so a new connection neither
+//! allocates nor zeroes its buffers.
+
+use std::cell::RefCell;
 
 use tokio::io::{AsyncRead, AsyncReadExt};
+
+/// Spare buffers kept per worker thread (each size class separately).
+const MAX_SPARE: usize = 256;
+
+thread_local! {
+    static SPARE: RefCell<Vec<Vec<u8>>> = const { RefCell::new(Vec::new()) };
+}
 
 #[derive(Debug)]
 pub struct Buf {
@@ -13,8 +24,14 @@ pub struct Buf {
 
 impl Buf {
     pub fn new(capacity: usize) -> Buf {
+        let capacity = capacity.max(256);
+        let recycled = SPARE.with(|s| {
+            let mut s = s.borrow_mut();
+            let at = s.iter().rposition(|v| v.len() == capacity)?;
+            Some(s.swap_remove(at))
+        });
         Buf {
-            data: vec![0; capacity.max(256)],
+            data: recycled.unwrap_or_else(|| vec![0; capacity]),
             start: 0,
             end: 0,
         }
@@ -40,6 +57,25 @@ impl Buf {
 
     pub fn capacity(&self) -> usize {
         self.data.len()
+    }
+
+    /// Appends bytes already read elsewhere, as much as fits.
+    pub fn extend(&mut self, bytes: &[u8]) {
+        if self.end + bytes.len() > self.data.len() && self.start > 0 {
+            self.data.copy_within(self.start..self.end, 0);
+            self.end -= self.start;
+            self.start = 0;
+        }
+        let n = bytes.len().min(self.data.len() - self.end);
+        self.data[self.end..self.end + n].copy_from_slice(&bytes[..n]);
+        self.end += n;
+    }
+
+    /// The whole storage as scratch space, for users that do their own
+    /// bookkeeping (tunnels copying bytes straight through).
+    pub fn storage(&mut self) -> &mut [u8] {
+        self.clear();
+        &mut self.data
     }
 
     pub fn consume(&mut self, n: usize) {
@@ -72,6 +108,18 @@ impl Buf {
     }
 }
 
+impl Drop for Buf {
+    fn drop(&mut self) {
+        let data = std::mem::take(&mut self.data);
+        SPARE.with(|s| {
+            let mut s = s.borrow_mut();
+            if s.len() < MAX_SPARE {
+                s.push(data);
+            }
+        });
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -88,5 +136,17 @@ mod tests {
         assert_eq!(b.len(), 200);
         b.consume(500);
         assert!(b.is_empty());
+    }
+
+    #[test]
+    fn buffers_are_recycled_per_thread() {
+        let b = Buf::new(1000);
+        let ptr = b.data.as_ptr();
+        drop(b);
+        let again = Buf::new(1000);
+        assert_eq!(again.data.as_ptr(), ptr);
+        assert_eq!(again.capacity(), 1000);
+        let other = Buf::new(2000);
+        assert_eq!(other.capacity(), 2000);
     }
 }

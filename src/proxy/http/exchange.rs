@@ -3,6 +3,8 @@
 //! (so `Expect: 100-continue` and early answers work), and afterwards the
 //! server connection is pooled, closed, or turned into a tunnel.
 
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use tokio::net::TcpStream;
 use tokio::net::tcp::{ReadHalf, WriteHalf};
 
@@ -62,7 +64,6 @@ pub(super) struct Exchange<'a> {
     pub(super) shared: &'a Shared,
     pub(super) info: RequestInfo,
     pub(super) client_close: bool,
-    pub(super) reused: bool,
     /// The session's rules, for the `http-response` evaluation point.
     pub(super) env: RuleEnv<'a>,
 }
@@ -114,6 +115,7 @@ impl Exchange<'_> {
         } = b;
         let (mut cr, mut cw) = client.split();
         let (mut sr, mut sw) = conn.stream.split();
+        let uploaded_all = AtomicBool::new(matches!(body, Body::None | Body::UntilClose));
         let upload = async {
             let mut leg = Leg {
                 r: &mut cr,
@@ -123,11 +125,13 @@ impl Exchange<'_> {
                 write_ms: server_ms,
                 errs: UP_ERRS,
             };
-            match body {
+            let n = match body {
                 Body::None | Body::UntilClose => Ok(0),
                 Body::Length(n) => leg.length(n).await,
                 Body::Chunked => leg.chunked(true, up).await,
-            }
+            }?;
+            uploaded_all.store(true, Ordering::Relaxed);
+            Ok(n)
         };
         let relay = Relay {
             x: self,
@@ -135,13 +139,33 @@ impl Exchange<'_> {
             req,
             client_v11: req.version == Version::Http11,
             head_limit: self.shared.program.global.tune_bufsize as usize,
+            uploaded_all: &uploaded_all,
         };
         let download = relay.run(&mut sr, sbuf, &mut cw, resp, out, down);
         tokio::pin!(upload);
         tokio::pin!(download);
         let mut uploaded = None;
         let mut done = None;
+        let mut cut = false;
         while uploaded.is_none() || done.is_none() {
+            if done.is_some() {
+                // The server answered before the whole request body arrived.
+                // Take what is ready now, then stop reading the body: the
+                // client connection closes (lingering) after the response
+                // instead of waiting for a body nobody reads.
+                tokio::select! {
+                    biased;
+                    r = &mut upload => match r {
+                        Ok(n) => uploaded = Some(n),
+                        Err(e) => return Err(Fail { error: e, head_sent: true, retryable: false }),
+                    },
+                    () = std::future::ready(()) => {
+                        cut = true;
+                        break;
+                    }
+                }
+                continue;
+            }
             tokio::select! {
                 r = &mut upload, if uploaded.is_none() => match r {
                     Ok(n) => uploaded = Some(n),
@@ -164,8 +188,8 @@ impl Exchange<'_> {
                 body_out,
                 ..
             }) => Ok(Done::Response {
-                close_client,
-                server_reusable,
+                close_client: close_client || cut,
+                server_reusable: server_reusable && !cut,
                 body_in: n + head_body,
                 body_out,
             }),
@@ -217,8 +241,13 @@ impl Exchange<'_> {
                 server_reusable,
                 ..
             } => {
-                let _ = self.reused;
-                if reuse && server_reusable && b.server.is_empty() && !self.shared.is_stopping() {
+                let private = self.be.servers[conn.slot.server as usize].send_proxy;
+                if reuse
+                    && server_reusable
+                    && !private
+                    && b.server.is_empty()
+                    && !self.shared.is_stopping()
+                {
                     pool::put(
                         self.be.id.0,
                         conn.slot.server,
@@ -246,6 +275,9 @@ struct Relay<'a> {
     client_v11: bool,
     /// `tune.bufsize`: the largest response head accepted.
     head_limit: usize,
+    /// Set once the whole request body went to the server; a response that
+    /// starts before that closes the client connection.
+    uploaded_all: &'a AtomicBool,
 }
 
 impl Relay<'_> {
@@ -358,7 +390,8 @@ impl Relay<'_> {
             Body::None | Body::Length(_) => (false, false),
             Body::Chunked | Body::UntilClose => (self.client_v11, !self.client_v11),
         };
-        let close_client = x.client_close || close_after;
+        let close_client =
+            x.client_close || close_after || !self.uploaded_all.load(Ordering::Relaxed);
         headers::strip_hop_by_hop(&mut resp.headers, false, scratch);
         if chunk_out {
             resp.headers.push(b"transfer-encoding", b"chunked");

@@ -89,8 +89,17 @@ pub fn add_forwarded_for(headers: &mut HeaderBlock, ff: &ForwardFor, client: IpA
     {
         return;
     }
-    let name = ff.header.to_ascii_lowercase();
-    if ff.if_none && headers.contains(name.as_bytes()) {
+    let mut lower = [0u8; 64];
+    let configured = ff.header.as_bytes();
+    let name: &[u8] = if configured.len() <= lower.len() {
+        let l = &mut lower[..configured.len()];
+        l.copy_from_slice(configured);
+        l.make_ascii_lowercase();
+        l
+    } else {
+        configured
+    };
+    if ff.if_none && headers.contains(name) {
         return;
     }
     let mut text = [0u8; 48];
@@ -101,7 +110,7 @@ pub fn add_forwarded_for(headers: &mut HeaderBlock, ff: &ForwardFor, client: IpA
         }
         cursor.position() as usize
     };
-    headers.push(name.as_bytes(), &text[..len]);
+    headers.push(name, &text[..len]);
 }
 
 /// Whether `ip` is inside `net/bits` (same address family only).

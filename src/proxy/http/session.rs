@@ -95,6 +95,7 @@ pub async fn run(
     env: RuleEnv<'_>,
     fe: &Proxy,
     shared: &Shared,
+    early: &[u8],
 ) -> Result<(), ProxyError> {
     let bufsize = shared.program.global.tune_bufsize as usize;
     let mut b = Bufs {
@@ -109,6 +110,8 @@ pub async fn run(
         down: Vec::new(),
         meter: StreamMeter::default(),
     };
+    // Bytes that came with a PROXY header start the first request.
+    b.client.extend(early);
     let mut first = true;
     loop {
         let info = match read_head(&mut client, &mut b, fe, shared, first).await {
@@ -297,7 +300,7 @@ async fn route_request(
             (true, Body::None) => connect::Reuse::Replayable,
             (true, _) => connect::Reuse::Probed,
         };
-        let mut conn = match connect::connect(shared, be, &ctx, pooled).await {
+        let mut conn = match connect::connect(shared, be, &ctx, pooled, client).await {
             Ok(c) => c,
             Err(e) => {
                 tracing::debug!(backend = %be.name, "no server connection: {e}");
@@ -320,7 +323,6 @@ async fn route_request(
             shared,
             info,
             client_close,
-            reused: conn.reused,
             env,
         };
         match ex.run(client, &mut conn, b).await {

@@ -151,3 +151,75 @@ fn response_framing() {
     );
     assert!(resp(b"garbage\n", false).is_err());
 }
+
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn framing_header() -> impl Strategy<Value = (String, String)> {
+        prop_oneof![
+            (0u64..20).prop_map(|n| ("Content-Length".to_string(), n.to_string())),
+            Just(("Content-Length".to_string(), "5, 5".to_string())),
+            Just(("Content-Length".to_string(), " 7".to_string())),
+            Just(("Transfer-Encoding".to_string(), "chunked".to_string())),
+            Just(("transfer-encoding".to_string(), "gzip".to_string())),
+            Just(("Transfer-Encoding".to_string(), "gzip, chunked".to_string())),
+            Just(("Transfer-Encoding".to_string(), "chunked, gzip".to_string())),
+            Just(("Transfer-Encoding".to_string(), "identity".to_string())),
+            Just(("X-Other".to_string(), "1".to_string())),
+        ]
+    }
+
+    proptest! {
+        #[test]
+        fn arbitrary_bytes_never_panic(data in proptest::collection::vec(any::<u8>(), 0..600)) {
+            let mut head = RequestHead::new();
+            if let Ok(Some(info)) = parse_request(&data, 512, &mut head) {
+                prop_assert!(info.head_len <= data.len());
+            }
+            let mut resp = ResponseHead::new();
+            if let Ok(Some(info)) = parse_response(&data, 512, false, &mut resp) {
+                prop_assert!(info.head_len <= data.len());
+            }
+        }
+
+        #[test]
+        fn accepted_framing_is_never_ambiguous(fields in proptest::collection::vec(framing_header(), 0..4)) {
+            let mut raw = b"POST / HTTP/1.1\r\nHost: x\r\n".to_vec();
+            for (n, v) in &fields {
+                raw.extend_from_slice(format!("{n}: {v}\r\n").as_bytes());
+            }
+            raw.extend_from_slice(b"\r\n");
+            let mut head = RequestHead::new();
+            let lengths: Vec<u64> = fields
+                .iter()
+                .filter(|(n, _)| n.eq_ignore_ascii_case("content-length"))
+                .flat_map(|(_, v)| v.split(',').map(|p| p.trim().parse::<u64>().unwrap_or(u64::MAX)).collect::<Vec<_>>())
+                .collect();
+            let codings: Vec<&str> = fields
+                .iter()
+                .filter(|(n, _)| n.eq_ignore_ascii_case("transfer-encoding"))
+                .map(|(_, v)| v.as_str())
+                .collect();
+            match parse_request(&raw, 16_384, &mut head) {
+                Ok(Some(info)) => match info.body {
+                    Body::Length(n) => {
+                        prop_assert!(codings.is_empty());
+                        prop_assert!(lengths.iter().all(|&l| l == n));
+                    }
+                    Body::Chunked => {
+                        prop_assert!(lengths.is_empty());
+                        prop_assert_eq!(codings, vec!["chunked"]);
+                    }
+                    Body::None => {
+                        prop_assert!(codings.is_empty());
+                        prop_assert!(lengths.iter().all(|&l| l == 0));
+                    }
+                    Body::UntilClose => prop_assert!(false, "a request never reads to close"),
+                },
+                Ok(None) => prop_assert!(false, "complete head reported incomplete"),
+                Err(e) => prop_assert!(matches!(e.status(), Some(400 | 501))),
+            }
+        }
+    }
+}
