@@ -80,4 +80,14 @@ fn valid_corpus_parses_cleanly() {
     let loaded = load_with_env(&[dir], &|_| None);
     assert!(loaded.config.sections.len() >= 8);
     assert_eq!(loaded.diagnostics, []);
+    let maxconn: Vec<&str> = loaded
+        .config
+        .sections
+        .iter()
+        .flat_map(|s| &s.lines)
+        .filter(|l| l.keyword().text == "maxconn")
+        .map(|l| l.args()[0].text.as_str())
+        .collect();
+    // conditions.cfg keeps only its `.elif` branch; quoting.cfg has 100.
+    assert_eq!(maxconn, ["500", "100"]);
 }
