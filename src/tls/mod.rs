@@ -18,6 +18,7 @@ mod info;
 mod server;
 mod set;
 mod sni;
+mod stream;
 
 #[cfg(test)]
 mod tests;
@@ -34,6 +35,7 @@ pub use info::{TlsInfo, protocol_name};
 pub use server::{server_connector, server_name};
 pub use set::{Problem, Severity, TlsSet, validate};
 pub use sni::{SniCert, SniResolver};
+pub use stream::{HandshakeError, Stream, accept, connect};
 
 /// The crypto provider every lbd TLS configuration uses.
 ///

@@ -778,3 +778,68 @@ fn validate_path_is_in_every_error() {
     let message = err.err().map(|e| e.to_string()).unwrap_or_default();
     assert!(message.contains("missing.pem"), "{message}");
 }
+
+#[test]
+fn stream_accept_and_connect_over_memory() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let sites = three_sites();
+    let ca_file = sites.dir.write("ca.pem", &sites.ca.pem);
+    let mut tls = bind_tls(vec![sites.paths[1].clone()]);
+    tls.alpn = vec!["http/1.1".to_string()];
+    let server = config(&tls);
+    let server_tls = ServerTls {
+        verify: true,
+        ca_file: Some(ca_file),
+        sni: Some("api.example".to_string()),
+    };
+    let connector = server_connector(&server_tls).expect("connector");
+    let name = server_name(&server_tls, "127.0.0.1:443".parse().expect("addr"));
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .expect("runtime");
+    runtime.block_on(async move {
+        let (a, b) = tokio::io::duplex(4096);
+        let serve = async move {
+            let (mut stream, info) = accept(server, a).await.expect("accept");
+            assert!(stream.is_tls());
+            assert_eq!(info.sni.as_deref(), Some("api.example"));
+            let mut buf = [0u8; 4];
+            stream.read_exact(&mut buf).await.expect("read");
+            stream.write_all(&buf).await.expect("write");
+            stream.flush().await.expect("flush");
+        };
+        let talk = async move {
+            let mut stream = connect(connector, name, b).await.expect("connect");
+            stream.write_all(b"ping").await.expect("write");
+            let mut buf = [0u8; 4];
+            stream.read_exact(&mut buf).await.expect("read");
+            assert_eq!(&buf, b"ping");
+        };
+        tokio::join!(serve, talk);
+    });
+}
+
+#[test]
+fn stream_handshake_failure_is_an_error_not_a_panic() {
+    use tokio::io::AsyncWriteExt;
+
+    let sites = three_sites();
+    let server = config(&bind_tls(vec![sites.paths[0].clone()]));
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .expect("runtime");
+    runtime.block_on(async move {
+        let (a, mut b) = tokio::io::duplex(4096);
+        let talk = async move {
+            b.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+                .await
+                .expect("write");
+            b.shutdown().await.expect("shutdown");
+            b
+        };
+        let (result, _b) = tokio::join!(accept(server, a), talk);
+        let err = result.err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(err.starts_with("SSL handshake failure"), "{err}");
+    });
+}
