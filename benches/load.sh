@@ -4,9 +4,15 @@
 #
 #   bash benches/load.sh [rounds] [seconds-per-run]
 #
-# Needs: haproxy, nginx, wrk, valgrind (apt-get install -y haproxy nginx-light
-# wrk valgrind). Prints, per scenario and proxy, the median over interleaved
-# rounds of requests/s, p50 latency, proxy CPU time per request (from
+# Scenarios (SCENARIOS=... to pick some): keepalive, newconn, 64k, tcpbulk,
+# and TLS termination with an RSA 2048 certificate: tls-ka (requests over
+# kept-alive TLS connections) and tls-hs (a full handshake per request, so
+# its req/s is handshakes/s). Each proxy runs one thread on one core: the
+# numbers are per core.
+#
+# Needs: haproxy, nginx, wrk, valgrind, openssl (apt-get install -y haproxy
+# nginx-light wrk valgrind openssl). Prints, per scenario and proxy, the
+# median over interleaved rounds of requests/s, p50 latency, proxy CPU time per request (from
 # /proc/<pid>/stat), and instructions per request counted by callgrind
 # (hardware counters are not available on every VM; callgrind's count is
 # exact and repeatable). Instructions per request are taken as the difference
@@ -19,7 +25,7 @@ PROXIES=${PROXIES:-lbd haproxy}
 SECONDS_PER_RUN=${2:-5}
 PROXY_CPU=0
 LOAD_CPU=1
-for tool in haproxy nginx wrk valgrind taskset; do
+for tool in haproxy nginx wrk valgrind taskset openssl; do
     command -v "$tool" >/dev/null || { echo "load.sh: $tool is missing" >&2; exit 1; }
 done
 
@@ -72,9 +78,15 @@ taskset -c $LOAD_CPU nginx -c "$WORK/nginx/nginx.conf" -p "$WORK/nginx" &
 PIDS+=($!)
 wait_port "$NGINX_PORT"
 
+# --- a certificate for the TLS scenarios: RSA 2048, as most sites still use ---
+openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=bench.example \
+    -keyout "$WORK/site.key" -out "$WORK/site.crt" 2>/dev/null
+cat "$WORK/site.crt" "$WORK/site.key" > "$WORK/site.pem"
+
 # --- one configuration for both proxies ---------------------------------------
 HTTP_PORT=$(free_port)
 TCP_PORT=$(free_port)
+HTTPS_PORT=$(free_port)
 cat > "$WORK/bench.cfg" <<CFG
 global
     nbthread 1
@@ -94,6 +106,11 @@ backend web
     mode http
     server nginx 127.0.0.1:$NGINX_PORT
 
+frontend https-in
+    mode http
+    bind 127.0.0.1:$HTTPS_PORT ssl crt $WORK/site.pem alpn http/1.1
+    default_backend web
+
 listen tcp-in
     mode tcp
     bind 127.0.0.1:$TCP_PORT
@@ -111,6 +128,7 @@ start_proxy() { # name [wrapper...] -> pid in PROXY_PID
     PIDS+=("$PROXY_PID")
     wait_port "$HTTP_PORT"
     wait_port "$TCP_PORT"
+    wait_port "$HTTPS_PORT"
 }
 
 stop_proxy() {
@@ -129,6 +147,10 @@ scenario_args() {
         newconn) echo "-c 50 -H Connection:close http://127.0.0.1:$HTTP_PORT/small" ;;
         64k) echo "-c 20 http://127.0.0.1:$HTTP_PORT/64k" ;;
         tcpbulk) echo "-c 10 http://127.0.0.1:$TCP_PORT/1m" ;;
+        # requests over kept-alive TLS connections
+        tls-ka) echo "-c 50 https://127.0.0.1:$HTTPS_PORT/small" ;;
+        # one full TLS handshake per request: req/s = handshakes/s
+        tls-hs) echo "-c 50 -H Connection:close https://127.0.0.1:$HTTPS_PORT/small" ;;
     esac
 }
 
@@ -142,7 +164,7 @@ run_wrk() { # seconds scenario -> "requests p50_ms"
     echo "$requests $p50"
 }
 
-SCENARIOS="keepalive newconn 64k tcpbulk"
+SCENARIOS=${SCENARIOS:-keepalive newconn 64k tcpbulk tls-ka tls-hs}
 TICK=$(getconf CLK_TCK)
 RESULTS=$WORK/results.txt
 : > "$RESULTS"
@@ -174,7 +196,7 @@ for proxy in $PROXIES; do
     done
 done
 
-python3 - "$RESULTS" "$SECONDS_PER_RUN" "$TICK" <<'PY'
+python3 - "$RESULTS" "$SECONDS_PER_RUN" "$TICK" "$SCENARIOS" <<'PY'
 import statistics, sys
 rows = [l.split() for l in open(sys.argv[1])]
 secs, tick = float(sys.argv[2]), float(sys.argv[3])
@@ -204,7 +226,7 @@ def ipr(s, p):
     (r1, i1), (r2, i2) = runs[2], runs[6]
     return (i2 - i1) / max(r2 - r1, 1)
 print(f"{'scenario':10} {'proxy':8} {'req/s':>9} {'p50 ms':>7} {'cpu us/req':>10} {'instr/req':>10}")
-for s in "keepalive newconn 64k tcpbulk".split():
+for s in sys.argv[4].split():
     line = {}
     for p in ("lbd", "haproxy"):
         v = stats.get((s, p))
