@@ -102,13 +102,21 @@ impl SniResolver {
         self.wildcard.get(domain)
     }
 
-    /// Wildcard entries are per-domain; a cert excluded for `a.domain` keeps
-    /// its `*.domain` entry but the exact table gets an entry for `a.domain`
-    /// listing the other wildcard holders, so the exclusion wins.
+    /// Applies negative filters to wildcard matches. `!*.domain` takes the
+    /// certificate out of that wildcard. `!a.domain` cannot be removed from
+    /// the `*.domain` entry (other names use it), so `a.domain` gets an exact
+    /// entry with the other holders of `*.domain`, or the default
+    /// certificate when there is none.
     fn drop_excluded_wildcards(&mut self, excluded: &[Vec<String>]) {
         for (index, names) in excluded.iter().enumerate() {
             for name in names {
-                if name == "*" || self.exact.contains_key(name) {
+                if let Some(domain) = name.strip_prefix("*.") {
+                    if let Some(holders) = self.wildcard.get_mut(domain) {
+                        holders.retain(|&i| i != index);
+                    }
+                    continue;
+                }
+                if self.exact.contains_key(name) {
                     continue;
                 }
                 let Some((_, domain)) = name.split_once('.') else {
@@ -117,20 +125,87 @@ impl SniResolver {
                 let Some(holders) = self.wildcard.get(domain) else {
                     continue;
                 };
-                let others: Vec<usize> = holders.iter().copied().filter(|&i| i != index).collect();
-                if others.len() != holders.len() && !others.is_empty() {
-                    self.exact.insert(name.clone(), others);
-                } else if others.is_empty() && holders.contains(&index) {
-                    // Nothing else matches: the default certificate answers.
-                    self.exact.insert(name.clone(), vec![0]);
+                if !holders.contains(&index) {
+                    continue;
                 }
+                let others: Vec<usize> = holders.iter().copied().filter(|&i| i != index).collect();
+                let entry = if others.is_empty() { vec![0] } else { others };
+                self.exact.insert(name.clone(), entry);
             }
         }
+        self.wildcard.retain(|_, holders| !holders.is_empty());
     }
 }
 
 impl ResolvesServerCert for SniResolver {
     fn resolve(&self, client_hello: ClientHello<'_>) -> Option<Arc<CertifiedKey>> {
         Some(self.choose(client_hello.server_name(), client_hello.signature_schemes()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A resolver over `n` copies of one key, with the given names.
+    fn resolver(certs: &[(&[&str], &[&str])]) -> SniResolver {
+        let provider = crate::tls::provider();
+        let key = rcgen::KeyPair::generate().expect("key");
+        let der = rustls::pki_types::PrivateKeyDer::Pkcs8(key.serialize_der().into());
+        let signing = provider.key_provider.load_private_key(der).expect("load");
+        let key = Arc::new(CertifiedKey::new(Vec::new(), signing));
+        let owned = |v: &[&str]| v.iter().map(|s| s.to_string()).collect();
+        let list = certs
+            .iter()
+            .map(|(names, excluded)| SniCert {
+                key: Arc::clone(&key),
+                names: owned(names),
+                excluded: owned(excluded),
+            })
+            .collect();
+        SniResolver::new(list).expect("resolver")
+    }
+
+    #[test]
+    fn exact_before_wildcard_before_default() {
+        let r = resolver(&[
+            (&["default.example"], &[]),
+            (&["*.example"], &[]),
+            (&["www.example"], &[]),
+        ]);
+        assert_eq!(r.choose_index(Some("www.example")), 2);
+        assert_eq!(r.choose_index(Some("WWW.Example")), 2);
+        assert_eq!(r.choose_index(Some("api.example")), 1);
+        assert_eq!(r.choose_index(Some("default.example")), 0);
+        assert_eq!(r.choose_index(Some("a.b.example")), 0);
+        assert_eq!(r.choose_index(Some("example")), 0);
+        assert_eq!(r.choose_index(None), 0);
+    }
+
+    #[test]
+    fn first_declared_wins_a_tie() {
+        let r = resolver(&[
+            (&["a.example"], &[]),
+            (&["b.example"], &[]),
+            (&["b.example"], &[]),
+        ]);
+        assert_eq!(r.choose_index(Some("b.example")), 1);
+    }
+
+    #[test]
+    fn negative_filters() {
+        let r = resolver(&[
+            (&["fallback.example"], &["*"]),
+            (&["*.example"], &["secure.example"]),
+            (&["*.other"], &["*.other"]),
+            (&["*.example"], &[]),
+        ]);
+        // '!*': never chosen by name.
+        assert_eq!(r.choose_index(Some("fallback.example")), 1);
+        // Excluded from cert 1's wildcard: the next holder answers.
+        assert_eq!(r.choose_index(Some("secure.example")), 3);
+        assert_eq!(r.choose_index(Some("www.example")), 1);
+        // A wildcard excluded from itself matches nothing: default.
+        assert_eq!(r.choose_index(Some("x.other")), 0);
     }
 }
