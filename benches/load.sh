@@ -90,7 +90,7 @@ HTTPS_PORT=$(free_port)
 cat > "$WORK/bench.cfg" <<CFG
 global
     nbthread 1
-    maxconn 10000
+    maxconn 4000
 
 defaults
     timeout connect 5s
