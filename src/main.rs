@@ -26,7 +26,11 @@ fn main() -> ExitCode {
         return ExitCode::SUCCESS;
     }
     let program = std::sync::Arc::new(checked.program);
-    let server = match lbd::proxy::serve(program, lbd::proxy::ServeOptions::default()) {
+    let options = lbd::proxy::ServeOptions {
+        tls: Some(std::sync::Arc::new(checked.tls)),
+        ..lbd::proxy::ServeOptions::default()
+    };
+    let server = match lbd::proxy::serve(program, options) {
         Ok(server) => server,
         Err(e) => {
             eprintln!("[ALERT] {e}");

@@ -7,6 +7,8 @@ use std::time::Duration;
 
 use tokio::net::TcpStream;
 
+use super::conn::Conn;
+
 use super::balance::PickCtx;
 use super::error::ProxyError;
 use super::pool;
@@ -18,7 +20,7 @@ use crate::stats::Counters;
 /// An established server connection and the slot it occupies.
 #[derive(Debug)]
 pub struct Connected {
-    pub stream: TcpStream,
+    pub stream: Conn,
     pub slot: ServerSlot,
     /// Taken from the idle pool rather than freshly connected.
     pub reused: bool,
@@ -67,7 +69,7 @@ pub async fn connect(
             });
         }
         let started = tokio::time::Instant::now();
-        let attempt = TcpStream::connect(server.addr);
+        let attempt = open(shared, backend, slot.server);
         let result = match backend.timeouts.connect_ms {
             Some(ms) => tokio::time::timeout(Duration::from_millis(ms), attempt)
                 .await
@@ -76,9 +78,6 @@ pub async fn connect(
         };
         match result {
             Ok(stream) => {
-                if let Err(e) = stream.set_nodelay(true) {
-                    tracing::debug!("set_nodelay: {e}");
-                }
                 Counters::inc(&server.state.counters.sessions_total);
                 return Ok(Connected {
                     stream,
@@ -114,6 +113,34 @@ pub async fn connect(
         } else {
             let wait = TURN_AROUND_MS.min(backend.timeouts.connect_ms.unwrap_or(TURN_AROUND_MS));
             tokio::time::sleep_until(started + Duration::from_millis(wait)).await;
+        }
+    }
+}
+
+/// Connects to server `index` of `backend`, and opens TLS on it when the
+/// server has `ssl` (the handshake counts in `timeout connect`).
+async fn open(shared: &Shared, backend: &Proxy, index: u32) -> std::io::Result<Conn> {
+    let server = &backend.servers[index as usize];
+    let stream = TcpStream::connect(server.addr).await?;
+    if let Err(e) = stream.set_nodelay(true) {
+        tracing::debug!("set_nodelay: {e}");
+    }
+    let Some(tls) = &server.tls else {
+        return Ok(Conn::Plain(stream));
+    };
+    let Some(config) = shared.tls.server(backend.id, index) else {
+        // `serve` refuses to start without the configuration of every TLS
+        // server, so this is never reached; refuse rather than send clear text.
+        return Err(std::io::Error::other(
+            "no TLS configuration for this server",
+        ));
+    };
+    let name = crate::tls::server_name(tls, server.addr);
+    match crate::tls::connect(std::sync::Arc::clone(config), name, stream).await {
+        Ok(conn) => Ok(conn),
+        Err(e) => {
+            tracing::info!(server = %server.name, "{e}");
+            Err(e.error)
         }
     }
 }

@@ -101,6 +101,8 @@ pub enum StartError {
     UnsupportedBind { proxy: String, addr: String },
     /// A worker thread or its runtime could not be created.
     Thread(io::Error),
+    /// TLS material could not be loaded (the messages name the files).
+    Tls(Vec<String>),
 }
 
 impl fmt::Display for StartError {
@@ -111,6 +113,7 @@ impl fmt::Display for StartError {
                 write!(f, "proxy '{proxy}': bind '{addr}' is not supported by lbd")
             }
             StartError::Thread(e) => write!(f, "cannot start a worker thread: {e}"),
+            StartError::Tls(problems) => write!(f, "{}", problems.join("\n")),
         }
     }
 }
@@ -119,7 +122,7 @@ impl std::error::Error for StartError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
             StartError::Bind { source, .. } | StartError::Thread(source) => Some(source),
-            StartError::UnsupportedBind { .. } => None,
+            StartError::UnsupportedBind { .. } | StartError::Tls(_) => None,
         }
     }
 }

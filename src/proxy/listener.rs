@@ -4,11 +4,13 @@
 //! start, before any worker runs, so an address in use is reported at once.
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 use socket2::{Domain, Protocol, Socket, Type};
 
 use super::error::StartError;
 use crate::compile::program::{BindAddr, Program, ProxyId};
+use crate::tls::TlsSet;
 
 /// One listening socket of one worker.
 #[derive(Debug)]
@@ -16,14 +18,29 @@ pub struct Listener {
     pub proxy: ProxyId,
     pub addr: SocketAddr,
     pub socket: std::net::TcpListener,
+    /// The bind's TLS configuration when it has `ssl`.
+    pub tls: Option<Arc<rustls::ServerConfig>>,
 }
 
 /// Binds every address of every enabled frontend, `workers` times.
 /// Returns the listeners of each worker.
-pub fn bind_all(program: &Program, workers: usize) -> Result<Vec<Vec<Listener>>, StartError> {
+pub fn bind_all(
+    program: &Program,
+    tls: &TlsSet,
+    workers: usize,
+) -> Result<Vec<Vec<Listener>>, StartError> {
     let mut per_worker: Vec<Vec<Listener>> = (0..workers).map(|_| Vec::new()).collect();
     for proxy in program.frontends().filter(|p| !p.disabled) {
-        for bind in &proxy.binds {
+        for (index, bind) in proxy.binds.iter().enumerate() {
+            let config = tls.bind(proxy.id, index).cloned();
+            if bind.tls.is_some() && config.is_none() {
+                // Never serve clear text on a bind that says `ssl`.
+                return Err(StartError::Tls(vec![format!(
+                    "proxy '{}': bind #{} has no TLS configuration",
+                    proxy.name,
+                    index + 1
+                )]));
+            }
             for addr in &bind.addrs {
                 let BindAddr::Inet(addr) = addr else {
                     return Err(StartError::UnsupportedBind {
@@ -46,6 +63,7 @@ pub fn bind_all(program: &Program, workers: usize) -> Result<Vec<Vec<Listener>>,
                         proxy: proxy.id,
                         addr: actual,
                         socket,
+                        tls: config.clone(),
                     });
                 }
             }

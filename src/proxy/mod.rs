@@ -7,6 +7,7 @@
 //! The data plane reads the compiled [`Program`] only.
 
 pub mod balance;
+mod conn;
 mod connect;
 pub mod error;
 pub mod health;
@@ -36,6 +37,9 @@ use shared::{Shared, Stop};
 pub struct ServeOptions {
     /// Worker threads; `None` = `global.nbthread`, else one per core.
     pub workers: Option<usize>,
+    /// The program's TLS configurations when already loaded (by
+    /// `reload::load_program`); `None` = load them here.
+    pub tls: Option<Arc<crate::tls::TlsSet>>,
 }
 
 /// A running data plane.
@@ -73,12 +77,16 @@ pub fn serve(program: Arc<Program>, opts: ServeOptions) -> Result<Server, StartE
         .or(program.global.nbthread.map(|n| n as usize))
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
         .max(1);
-    let per_worker = listener::bind_all(&program, workers)?;
+    let tls = match opts.tls {
+        Some(tls) => tls,
+        None => Arc::new(load_tls(&program)?),
+    };
+    let per_worker = listener::bind_all(&program, &tls, workers)?;
     let addrs = per_worker
         .first()
         .map(|ls| ls.iter().map(|l| (l.proxy, l.addr)).collect())
         .unwrap_or_default();
-    let shared = Arc::new(Shared::new(program));
+    let shared = Arc::new(Shared::new(program, tls));
     let stop = StopHandle {
         shared: Arc::clone(&shared),
     };
@@ -105,6 +113,20 @@ pub fn serve(program: Arc<Program>, opts: ServeOptions) -> Result<Server, StartE
         stop,
         addrs,
     })
+}
+
+/// Loads every certificate, key and CA file of the program.
+fn load_tls(program: &Program) -> Result<crate::tls::TlsSet, StartError> {
+    let (set, problems) = crate::tls::TlsSet::build(program);
+    let errors: Vec<String> = problems
+        .into_iter()
+        .filter(|p| p.severity == crate::tls::Severity::Error)
+        .map(|p| p.message)
+        .collect();
+    match errors.is_empty() {
+        true => Ok(set),
+        false => Err(StartError::Tls(errors)),
+    }
 }
 
 impl Server {

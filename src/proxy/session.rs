@@ -7,6 +7,7 @@ use std::sync::Arc;
 use tokio::net::TcpStream;
 
 use super::balance::PickCtx;
+use super::conn::Conn;
 use super::connect;
 use super::error::ProxyError;
 use super::hooks::{self, Verdict};
@@ -16,8 +17,15 @@ use super::tcp::{self, Meters};
 use crate::compile::program::{Mode, Proxy, ProxyId};
 use crate::stats::Counters;
 
-/// Serves one client connection of frontend `frontend` to its end.
-pub async fn run(client: TcpStream, peer: SocketAddr, frontend: ProxyId, shared: Arc<Shared>) {
+/// Serves one client connection of frontend `frontend` to its end; `tls`
+/// is the bind's configuration when it terminates TLS.
+pub async fn run(
+    client: TcpStream,
+    peer: SocketAddr,
+    frontend: ProxyId,
+    tls: Option<Arc<rustls::ServerConfig>>,
+    shared: Arc<Shared>,
+) {
     crate::clock::refresh();
     let fe = shared.proxy(frontend);
     Counters::inc(&fe.frontend_counters.sessions_total);
@@ -29,6 +37,13 @@ pub async fn run(client: TcpStream, peer: SocketAddr, frontend: ProxyId, shared:
     if let Err(e) = client.set_nodelay(true) {
         tracing::debug!("set_nodelay: {e}");
     }
+    let client = match tls {
+        None => Conn::Plain(client),
+        Some(config) => match handshake(config, client, peer, fe).await {
+            Some(conn) => conn,
+            None => return,
+        },
+    };
     let result = match fe.mode {
         Mode::Tcp => tcp_session(client, peer, fe, &shared).await,
         Mode::Http => http::session::run(client, peer, fe, &shared).await,
@@ -38,8 +53,44 @@ pub async fn run(client: TcpStream, peer: SocketAddr, frontend: ProxyId, shared:
     }
 }
 
+/// Terminates TLS within `timeout client` (else `timeout http-request`), so
+/// a client that opens a connection and stalls is cut. A failure is logged
+/// and counted as a connection error of the frontend; the worker goes on.
+async fn handshake(
+    config: Arc<rustls::ServerConfig>,
+    client: TcpStream,
+    peer: SocketAddr,
+    fe: &Proxy,
+) -> Option<Conn> {
+    let limit_ms = fe.timeouts.client_ms.or(fe.timeouts.http_request_ms);
+    let accept = crate::tls::accept(config, client);
+    let result = match limit_ms {
+        Some(ms) => {
+            match tokio::time::timeout(std::time::Duration::from_millis(ms), accept).await {
+                Ok(r) => r,
+                Err(_) => {
+                    tracing::info!(frontend = %fe.name, client = %peer, "SSL handshake timeout");
+                    Counters::inc(&fe.frontend_counters.errors_req);
+                    return None;
+                }
+            }
+        }
+        None => accept.await,
+    };
+    match result {
+        // The handshake facts go to the `ssl_*` fetches once the rules
+        // context carries them.
+        Ok((conn, _info)) => Some(conn),
+        Err(e) => {
+            tracing::info!(frontend = %fe.name, client = %peer, "{e}");
+            Counters::inc(&fe.frontend_counters.errors_req);
+            None
+        }
+    }
+}
+
 async fn tcp_session(
-    mut client: TcpStream,
+    mut client: Conn,
     peer: SocketAddr,
     fe: &Proxy,
     shared: &Shared,

@@ -11,6 +11,7 @@ use super::balance::Balancer;
 use super::http::errors::ErrorPages;
 use super::queue::Queue;
 use crate::compile::program::{Program, Proxy, ProxyId};
+use crate::tls::TlsSet;
 
 /// How the process is asked to stop.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -32,6 +33,8 @@ pub struct BackendRt {
 #[derive(Debug)]
 pub struct Shared {
     pub program: Arc<Program>,
+    /// The rustls configurations of the program's TLS binds and servers.
+    pub tls: Arc<TlsSet>,
     /// Indexed by `ProxyId` (every proxy has one; frontends leave it unused).
     pub backends: Vec<BackendRt>,
     /// `global.maxconn` across workers.
@@ -44,7 +47,7 @@ pub struct Shared {
 }
 
 impl Shared {
-    pub fn new(program: Arc<Program>) -> Shared {
+    pub fn new(program: Arc<Program>, tls: Arc<TlsSet>) -> Shared {
         let backends = program
             .proxies
             .iter()
@@ -69,6 +72,7 @@ impl Shared {
             backends,
             pages,
             program,
+            tls,
             stop: watch::channel(Stop::Running).0,
             stopping: AtomicBool::new(false),
         }

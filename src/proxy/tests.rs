@@ -57,7 +57,13 @@ fn serve_counts_traffic_and_stops() {
     );
     p.balance = Balance::RoundRobin;
     let program = Arc::new(testutil::program(vec![p]));
-    let server = serve(Arc::clone(&program), ServeOptions { workers: Some(2) });
+    let server = serve(
+        Arc::clone(&program),
+        ServeOptions {
+            workers: Some(2),
+            tls: None,
+        },
+    );
     let Ok(server) = server else {
         panic!("serve failed")
     };
@@ -123,7 +129,10 @@ fn stop_now_ends_open_sessions() {
     );
     let server = serve(
         Arc::new(testutil::program(vec![p])),
-        ServeOptions { workers: Some(1) },
+        ServeOptions {
+            workers: Some(1),
+            tls: None,
+        },
     );
     let Ok(server) = server else {
         panic!("serve failed")

@@ -54,6 +54,7 @@ async fn run(listeners: Vec<Listener>, shared: Arc<Shared>) {
                 tokio::spawn(accept_loop(
                     socket,
                     l.proxy,
+                    l.tls,
                     Arc::clone(&shared),
                     Arc::clone(&tracker),
                 ));
@@ -123,6 +124,7 @@ async fn wait_now(stop: &mut watch::Receiver<Stop>) {
 async fn accept_loop(
     socket: TcpListener,
     proxy: super::ProxyId,
+    tls: Option<Arc<rustls::ServerConfig>>,
     shared: Arc<Shared>,
     tracker: Arc<Tracker>,
 ) {
@@ -150,8 +152,9 @@ async fn accept_loop(
         tracker.live.fetch_add(1, Ordering::AcqRel);
         let live = Live(Arc::clone(&tracker));
         let shared = Arc::clone(&shared);
+        let tls = tls.clone();
         tokio::spawn(async move {
-            session::run(stream, peer, proxy, shared).await;
+            session::run(stream, peer, proxy, tls, shared).await;
             drop(permits);
             drop(live);
         });

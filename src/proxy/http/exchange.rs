@@ -3,8 +3,8 @@
 //! (so `Expect: 100-continue` and early answers work), and afterwards the
 //! server connection is pooled, closed, or turned into a tunnel.
 
-use tokio::net::TcpStream;
-use tokio::net::tcp::{ReadHalf, WriteHalf};
+use crate::proxy::conn::{self, Conn};
+use crate::proxy::conn::{ReadHalf, WriteHalf};
 
 use super::buffer::Buf;
 use super::codec::{self, Body, RequestInfo};
@@ -66,7 +66,7 @@ impl Exchange<'_> {
     /// response.
     pub(super) async fn run(
         &self,
-        client: &mut TcpStream,
+        client: &mut Conn,
         conn: &mut Connected,
         b: &mut Bufs,
     ) -> Result<Done, Fail> {
@@ -103,8 +103,8 @@ impl Exchange<'_> {
             up,
             down,
         } = b;
-        let (mut cr, mut cw) = client.split();
-        let (mut sr, mut sw) = conn.stream.split();
+        let (mut cr, mut cw) = conn::split(client);
+        let (mut sr, mut sw) = conn::split(&mut conn.stream);
         let upload = async {
             let mut leg = Leg {
                 r: &mut cr,
@@ -155,7 +155,7 @@ impl Exchange<'_> {
     /// connection, and say whether the client connection stays.
     pub(super) async fn finish(
         &self,
-        client: &mut TcpStream,
+        client: &mut Conn,
         mut conn: Connected,
         b: &mut Bufs,
         done: Done,

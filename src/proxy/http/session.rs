@@ -12,8 +12,8 @@
 
 use std::net::SocketAddr;
 
+use crate::proxy::conn::Conn;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
 use tokio::time::Instant;
 
 use super::buffer::Buf;
@@ -71,7 +71,7 @@ pub(super) const DOWN_ERRS: Errs = Errs {
 };
 
 pub async fn run(
-    mut client: TcpStream,
+    mut client: Conn,
     peer: SocketAddr,
     fe: &Proxy,
     shared: &Shared,
@@ -124,7 +124,7 @@ pub async fn run(
 /// Reads the next request head. `Ok(None)`: the client left (or the
 /// keep-alive wait ended) between requests: close without a word.
 async fn read_head(
-    client: &mut TcpStream,
+    client: &mut Conn,
     b: &mut Bufs,
     fe: &Proxy,
     shared: &Shared,
@@ -182,7 +182,7 @@ async fn read_head(
 
 /// Serves one parsed request to its end.
 async fn serve_request(
-    client: &mut TcpStream,
+    client: &mut Conn,
     peer: SocketAddr,
     fe: &Proxy,
     shared: &Shared,
@@ -341,7 +341,7 @@ fn prepare_request(
 /// Sends an error page (the errorfile of `be`, else of `fe`, else HAProxy's)
 /// and says whether the connection stays open.
 async fn send_page(
-    client: &mut TcpStream,
+    client: &mut Conn,
     shared: &Shared,
     fe: &Proxy,
     be: Option<&Proxy>,
@@ -378,7 +378,7 @@ async fn send_page(
 /// Closes the write side, then reads and discards what the client still
 /// sends for a short while, so that unread request bytes do not turn the
 /// close into a reset that would destroy the response in flight.
-async fn linger_close(client: &mut TcpStream) {
+async fn linger_close(client: &mut Conn) {
     if client.shutdown().await.is_err() {
         return;
     }
