@@ -6,9 +6,11 @@
 #
 # Scenarios (SCENARIOS=... to pick some): keepalive, newconn, 64k, tcpbulk,
 # and TLS termination with an RSA 2048 certificate: tls-ka (requests over
-# kept-alive TLS connections) and tls-hs (a full handshake per request, so
-# its req/s is handshakes/s). Each proxy runs one thread on one core: the
-# numbers are per core.
+# kept-alive TLS connections), tls-resume (a new connection per request with
+# a resumed session, as wrk keeps sessions) and tls-full (full handshakes
+# from openssl s_time -new: its req/s is handshakes/s, and 1e6 / cpu us/req
+# is the handshakes/s one core can do). Each proxy runs one thread on one
+# core: the numbers are per core.
 #
 # Needs: haproxy, nginx, wrk, valgrind, openssl (apt-get install -y haproxy
 # nginx-light wrk valgrind openssl). Prints, per scenario and proxy, the
@@ -149,12 +151,33 @@ scenario_args() {
         tcpbulk) echo "-c 10 http://127.0.0.1:$TCP_PORT/1m" ;;
         # requests over kept-alive TLS connections
         tls-ka) echo "-c 50 https://127.0.0.1:$HTTPS_PORT/small" ;;
-        # one full TLS handshake per request: req/s = handshakes/s
-        tls-hs) echo "-c 50 -H Connection:close https://127.0.0.1:$HTTPS_PORT/small" ;;
+        # a new TLS connection per request; wrk keeps each connection's
+        # session, so these are resumed handshakes
+        tls-resume) echo "-c 50 -H Connection:close https://127.0.0.1:$HTTPS_PORT/small" ;;
     esac
 }
 
+# Full handshakes: openssl s_time -new (no session reuse), four clients
+# at once; prints "handshakes p50" like run_wrk (s_time gives no latency).
+run_s_time() { # seconds
+    local i outs=()
+    for i in 1 2 3 4; do
+        outs+=("$WORK/s_time.$i")
+        taskset -c $LOAD_CPU openssl s_time -connect "127.0.0.1:$HTTPS_PORT" -new \
+            -time "$1" -www /small >"$WORK/s_time.$i" 2>&1 &
+    done
+    # run_wrk runs in a subshell whose only children are these clients.
+    wait
+    local total
+    total=$(cat "${outs[@]}" | awk '/real seconds/ {n += $1} END {print n + 0}')
+    echo "$total 0ms"
+}
+
 run_wrk() { # seconds scenario -> "requests p50_ms"
+    if [ "$2" = tls-full ]; then
+        run_s_time "$1"
+        return
+    fi
     local out
     # shellcheck disable=SC2046
     out=$(taskset -c $LOAD_CPU wrk -t 1 -d "${1}s" --latency $(scenario_args "$2"))
@@ -164,7 +187,7 @@ run_wrk() { # seconds scenario -> "requests p50_ms"
     echo "$requests $p50"
 }
 
-SCENARIOS=${SCENARIOS:-keepalive newconn 64k tcpbulk tls-ka tls-hs}
+SCENARIOS=${SCENARIOS:-keepalive newconn 64k tcpbulk tls-ka tls-resume tls-full}
 TICK=$(getconf CLK_TCK)
 RESULTS=$WORK/results.txt
 : > "$RESULTS"
