@@ -4,9 +4,18 @@
 #
 #   bash benches/load.sh [rounds] [seconds-per-run]
 #
-# Needs: haproxy, nginx, wrk, valgrind (apt-get install -y haproxy nginx-light
-# wrk valgrind). Prints, per scenario and proxy, the median over interleaved
-# rounds of requests/s, p50 latency, proxy CPU time per request (from
+# Scenarios (SCENARIOS=... to pick some): keepalive, newconn, 64k, tcpbulk,
+# and TLS termination with an RSA 2048 certificate: tls-ka (requests over
+# kept-alive TLS connections) and tls-full (full handshakes from four
+# openssl s_time -new clients, since wrk keeps TLS sessions; its req/s is
+# handshakes/s as far as the clients go, and 1e6 / cpu us/req is what one
+# core of the proxy can do). Each proxy runs one thread on one core: the
+# numbers are per core.
+#
+# Needs: haproxy, nginx, wrk, valgrind, openssl (apt-get install -y haproxy
+# nginx-light wrk valgrind openssl). Prints, per scenario and proxy, the
+# median over interleaved rounds of requests/s, p50 latency, proxy CPU time
+# per request (from
 # /proc/<pid>/stat), and instructions per request counted by callgrind
 # (hardware counters are not available on every VM; callgrind's count is
 # exact and repeatable). Instructions per request are taken as the difference
@@ -19,7 +28,7 @@ PROXIES=${PROXIES:-lbd haproxy}
 SECONDS_PER_RUN=${2:-5}
 PROXY_CPU=0
 LOAD_CPU=1
-for tool in haproxy nginx wrk valgrind taskset; do
+for tool in haproxy nginx wrk valgrind taskset openssl; do
     command -v "$tool" >/dev/null || { echo "load.sh: $tool is missing" >&2; exit 1; }
 done
 
@@ -72,9 +81,15 @@ taskset -c $LOAD_CPU nginx -c "$WORK/nginx/nginx.conf" -p "$WORK/nginx" &
 PIDS+=($!)
 wait_port "$NGINX_PORT"
 
+# --- a certificate for the TLS scenarios: RSA 2048, as most sites still use ---
+openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=bench.example \
+    -keyout "$WORK/site.key" -out "$WORK/site.crt" 2>/dev/null
+cat "$WORK/site.crt" "$WORK/site.key" > "$WORK/site.pem"
+
 # --- one configuration for both proxies ---------------------------------------
 HTTP_PORT=$(free_port)
 TCP_PORT=$(free_port)
+HTTPS_PORT=$(free_port)
 cat > "$WORK/bench.cfg" <<CFG
 global
     nbthread 1
@@ -94,6 +109,11 @@ backend web
     mode http
     server nginx 127.0.0.1:$NGINX_PORT
 
+frontend https-in
+    mode http
+    bind 127.0.0.1:$HTTPS_PORT ssl crt $WORK/site.pem alpn http/1.1
+    default_backend web
+
 listen tcp-in
     mode tcp
     bind 127.0.0.1:$TCP_PORT
@@ -111,6 +131,7 @@ start_proxy() { # name [wrapper...] -> pid in PROXY_PID
     PIDS+=("$PROXY_PID")
     wait_port "$HTTP_PORT"
     wait_port "$TCP_PORT"
+    wait_port "$HTTPS_PORT"
 }
 
 stop_proxy() {
@@ -129,10 +150,32 @@ scenario_args() {
         newconn) echo "-c 50 -H Connection:close http://127.0.0.1:$HTTP_PORT/small" ;;
         64k) echo "-c 20 http://127.0.0.1:$HTTP_PORT/64k" ;;
         tcpbulk) echo "-c 10 http://127.0.0.1:$TCP_PORT/1m" ;;
+        # requests over kept-alive TLS connections
+        tls-ka) echo "-c 50 https://127.0.0.1:$HTTPS_PORT/small" ;;
     esac
 }
 
+# Full handshakes: openssl s_time -new (no session reuse), four clients
+# at once; prints "handshakes p50" like run_wrk (s_time gives no latency).
+run_s_time() { # seconds
+    local i outs=()
+    for i in 1 2 3 4; do
+        outs+=("$WORK/s_time.$i")
+        taskset -c $LOAD_CPU openssl s_time -connect "127.0.0.1:$HTTPS_PORT" -new \
+            -time "$1" -www /small >"$WORK/s_time.$i" 2>&1 &
+    done
+    # run_wrk runs in a subshell whose only children are these clients.
+    wait
+    local total
+    total=$(cat "${outs[@]}" | awk '/real seconds/ {n += $1} END {print n + 0}')
+    echo "$total 0ms"
+}
+
 run_wrk() { # seconds scenario -> "requests p50_ms"
+    if [ "$2" = tls-full ]; then
+        run_s_time "$1"
+        return
+    fi
     local out
     # shellcheck disable=SC2046
     out=$(taskset -c $LOAD_CPU wrk -t 1 -d "${1}s" --latency $(scenario_args "$2"))
@@ -142,7 +185,7 @@ run_wrk() { # seconds scenario -> "requests p50_ms"
     echo "$requests $p50"
 }
 
-SCENARIOS="keepalive newconn 64k tcpbulk"
+SCENARIOS=${SCENARIOS:-keepalive newconn 64k tcpbulk tls-ka tls-full}
 TICK=$(getconf CLK_TCK)
 RESULTS=$WORK/results.txt
 : > "$RESULTS"
@@ -174,7 +217,7 @@ for proxy in $PROXIES; do
     done
 done
 
-python3 - "$RESULTS" "$SECONDS_PER_RUN" "$TICK" <<'PY'
+python3 - "$RESULTS" "$SECONDS_PER_RUN" "$TICK" "$SCENARIOS" <<'PY'
 import statistics, sys
 rows = [l.split() for l in open(sys.argv[1])]
 secs, tick = float(sys.argv[2]), float(sys.argv[3])
@@ -204,7 +247,7 @@ def ipr(s, p):
     (r1, i1), (r2, i2) = runs[2], runs[6]
     return (i2 - i1) / max(r2 - r1, 1)
 print(f"{'scenario':10} {'proxy':8} {'req/s':>9} {'p50 ms':>7} {'cpu us/req':>10} {'instr/req':>10}")
-for s in "keepalive newconn 64k tcpbulk".split():
+for s in sys.argv[4].split():
     line = {}
     for p in ("lbd", "haproxy"):
         v = stats.get((s, p))
@@ -217,5 +260,6 @@ for s in "keepalive newconn 64k tcpbulk".split():
         print(f"{s:10} {p:8} {rps:9.0f} {p50:7.3f} {cpu:10.2f} {line[p][3]:10.0f}")
     if len(line) == 2:
         l, h = line["lbd"], line["haproxy"]
-        print(f"{s:10} {'lbd/hap':8} {l[0]/h[0]:9.2f} {l[1]/h[1]:7.2f} {l[2]/h[2]:10.2f} {l[3]/h[3]:10.2f}")
+        r = lambda a, b: a / b if b else float("nan")
+        print(f"{s:10} {'lbd/hap':8} {r(l[0], h[0]):9.2f} {r(l[1], h[1]):7.2f} {r(l[2], h[2]):10.2f} {r(l[3], h[3]):10.2f}")
 PY

@@ -29,6 +29,7 @@ fn main() -> ExitCode {
     let tables = std::sync::Arc::new(lbd::stick::Tables::new(program.tables.clone()));
     let options = lbd::proxy::ServeOptions {
         tables: Some(std::sync::Arc::clone(&tables)),
+        tls: Some(std::sync::Arc::new(checked.tls)),
         ..lbd::proxy::ServeOptions::default()
     };
     let server = match lbd::proxy::serve(program, options) {

@@ -3,9 +3,12 @@
 //! connect within `timeout connect`, and retry (`retries`), redispatching to
 //! another server with `option redispatch`.
 
+use std::net::SocketAddr;
 use std::time::Duration;
 
 use tokio::net::TcpStream;
+
+use super::conn::Conn;
 
 use super::balance::PickCtx;
 use super::error::ProxyError;
@@ -18,7 +21,7 @@ use crate::stats::Counters;
 /// An established server connection and the slot it occupies.
 #[derive(Debug)]
 pub struct Connected {
-    pub stream: TcpStream,
+    pub stream: Conn,
     pub slot: ServerSlot,
     /// Taken from the idle pool rather than freshly connected.
     pub reused: bool,
@@ -44,7 +47,7 @@ pub async fn connect(
     backend: &Proxy,
     ctx: &PickCtx<'_>,
     reuse: Reuse,
-    client: &TcpStream,
+    client: (SocketAddr, SocketAddr),
 ) -> Result<Connected, ProxyError> {
     let rt = shared.backend_rt(backend.id);
     let queue_ms = backend.timeouts.queue_ms.or(backend.timeouts.connect_ms);
@@ -70,7 +73,7 @@ pub async fn connect(
             });
         }
         let started = tokio::time::Instant::now();
-        let attempt = TcpStream::connect(server.addr);
+        let attempt = open(shared, backend, slot.server, client);
         let result = match backend.timeouts.connect_ms {
             Some(ms) => tokio::time::timeout(Duration::from_millis(ms), attempt)
                 .await
@@ -78,14 +81,7 @@ pub async fn connect(
             None => attempt.await,
         };
         match result {
-            Ok(mut stream) => {
-                if let Err(e) = stream.set_nodelay(true) {
-                    tracing::debug!("set_nodelay: {e}");
-                }
-                if server.send_proxy && send_proxy_line(&mut stream, client).await.is_err() {
-                    Counters::inc(&server.state.counters.errors_conn);
-                    return Err(ProxyError::ServerIo);
-                }
+            Ok(stream) => {
                 Counters::inc(&server.state.counters.sessions_total);
                 return Ok(Connected {
                     stream,
@@ -125,12 +121,42 @@ pub async fn connect(
     }
 }
 
-/// Writes the PROXY protocol v1 line (`send-proxy`): the client's address
-/// and the address it connected to.
-async fn send_proxy_line(server: &mut TcpStream, client: &TcpStream) -> std::io::Result<()> {
-    use tokio::io::AsyncWriteExt;
-    let line = proxy_v1_line(client.peer_addr()?, client.local_addr()?);
-    server.write_all(line.as_bytes()).await
+/// Connects to server `index` of `backend`, and opens TLS on it when the
+/// server has `ssl` (the handshake counts in `timeout connect`).
+async fn open(
+    shared: &Shared,
+    backend: &Proxy,
+    index: u32,
+    client: (SocketAddr, SocketAddr),
+) -> std::io::Result<Conn> {
+    let server = &backend.servers[index as usize];
+    let mut stream = TcpStream::connect(server.addr).await?;
+    if let Err(e) = stream.set_nodelay(true) {
+        tracing::debug!("set_nodelay: {e}");
+    }
+    if server.send_proxy {
+        use tokio::io::AsyncWriteExt;
+        let line = proxy_v1_line(client.0, client.1);
+        stream.write_all(line.as_bytes()).await?;
+    }
+    let Some(tls) = &server.tls else {
+        return Ok(Conn::Plain(stream));
+    };
+    let Some(config) = shared.tls.server(backend.id, index) else {
+        // `serve` refuses to start without the configuration of every TLS
+        // server, so this is never reached; refuse rather than send clear text.
+        return Err(std::io::Error::other(
+            "no TLS configuration for this server",
+        ));
+    };
+    let name = crate::tls::server_name(tls, server.addr);
+    match crate::tls::connect(std::sync::Arc::clone(config), name, stream).await {
+        Ok(conn) => Ok(conn),
+        Err(e) => {
+            tracing::info!(server = %server.name, "{e}");
+            Err(e.error)
+        }
+    }
 }
 
 /// `PROXY TCP4 <src> <dst> <sport> <dport>\r\n` (TCP6 for IPv6; an IPv4

@@ -103,6 +103,8 @@ pub enum StartError {
     Unsupported { proxy: String, what: String },
     /// A worker thread or its runtime could not be created.
     Thread(io::Error),
+    /// TLS material could not be loaded (the messages name the files).
+    Tls(Vec<String>),
 }
 
 impl fmt::Display for StartError {
@@ -113,6 +115,7 @@ impl fmt::Display for StartError {
                 write!(f, "proxy '{proxy}': {what} is not supported by lbd yet")
             }
             StartError::Thread(e) => write!(f, "cannot start a worker thread: {e}"),
+            StartError::Tls(problems) => write!(f, "{}", problems.join("\n")),
         }
     }
 }
@@ -121,7 +124,7 @@ impl std::error::Error for StartError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
             StartError::Bind { source, .. } | StartError::Thread(source) => Some(source),
-            StartError::Unsupported { .. } => None,
+            StartError::Unsupported { .. } | StartError::Tls(_) => None,
         }
     }
 }

@@ -12,6 +12,7 @@ use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
+use super::conn::Conn;
 use super::shared::{Shared, Stop};
 use crate::compile::program::{CheckParams, HealthCheck, HttpCheckExpect, Proxy, Server};
 use crate::stats::{Counters, OpState, ServerState};
@@ -64,13 +65,19 @@ async fn check_loop(
     let be = shared.proxy(backend);
     let srv = &be.servers[server as usize];
     let inter = Duration::from_millis(params.inter_ms.max(1));
+    // A server with `ssl` is checked over TLS too, unless the check goes to
+    // another `port` (as HAProxy does).
+    let tls = match params.port {
+        None => shared.tls.server(backend, server).cloned(),
+        Some(_) => None,
+    };
     loop {
         // No checks while in maintenance, as in HAProxy.
         if srv.state.admin() == crate::stats::AdminState::Maint {
             tokio::time::sleep(inter).await;
             continue;
         }
-        let ok = check_once(be, srv, &params).await;
+        let ok = check_once(be, srv, &params, tls.as_ref()).await;
         let now = crate::clock::monotonic_ms();
         match record(&srv.state, &params, ok, now) {
             Some(OpState::Down) => {
@@ -133,7 +140,12 @@ pub fn record(state: &ServerState, p: &CheckParams, ok: bool, now_ms: u64) -> Op
     changed
 }
 
-async fn check_once(be: &Proxy, srv: &Server, p: &CheckParams) -> bool {
+async fn check_once(
+    be: &Proxy,
+    srv: &Server,
+    p: &CheckParams,
+    tls: Option<&Arc<rustls::ClientConfig>>,
+) -> bool {
     let timeout_ms = be
         .timeouts
         .check_ms
@@ -145,7 +157,16 @@ async fn check_once(be: &Proxy, srv: &Server, p: &CheckParams) -> bool {
         addr.set_port(port);
     }
     let attempt = async {
-        let mut stream = TcpStream::connect(addr).await.ok()?;
+        let tcp = TcpStream::connect(addr).await.ok()?;
+        let mut stream = match (tls, &srv.tls) {
+            (Some(config), Some(server_tls)) => {
+                let name = crate::tls::server_name(server_tls, addr);
+                crate::tls::connect(Arc::clone(config), name, tcp)
+                    .await
+                    .ok()?
+            }
+            _ => Conn::Plain(tcp),
+        };
         match &be.health_check {
             HealthCheck::Tcp => Some(true),
             HealthCheck::Http {
@@ -163,7 +184,7 @@ async fn check_once(be: &Proxy, srv: &Server, p: &CheckParams) -> bool {
 }
 
 async fn http_check(
-    stream: &mut TcpStream,
+    stream: &mut Conn,
     method: &str,
     uri: &str,
     version: &str,

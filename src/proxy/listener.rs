@@ -4,11 +4,13 @@
 //! start, before any worker runs, so an address in use is reported at once.
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 use socket2::{Domain, Protocol, Socket, Type};
 
 use super::error::StartError;
 use crate::compile::program::{BindAddr, Program, ProxyId};
+use crate::tls::TlsSet;
 
 /// One listening socket of one worker.
 #[derive(Debug)]
@@ -18,28 +20,32 @@ pub struct Listener {
     pub socket: std::net::TcpListener,
     /// `accept-proxy`: connections start with a PROXY protocol header.
     pub accept_proxy: bool,
+    /// The bind's TLS configuration when it has `ssl`.
+    pub tls: Option<Arc<rustls::ServerConfig>>,
 }
 
 /// Binds every address of every enabled frontend, `workers` times.
 /// Returns the listeners of each worker.
-pub fn bind_all(program: &Program, workers: usize) -> Result<Vec<Vec<Listener>>, StartError> {
-    for proxy in program.backends() {
-        if let Some(s) = proxy.servers.iter().find(|s| s.tls.is_some()) {
-            return Err(StartError::Unsupported {
-                proxy: proxy.name.clone(),
-                what: format!("'ssl' on server '{}'", s.name),
-            });
-        }
-    }
+pub fn bind_all(
+    program: &Program,
+    tls: &TlsSet,
+    workers: usize,
+) -> Result<Vec<Vec<Listener>>, StartError> {
     let mut per_worker: Vec<Vec<Listener>> = (0..workers).map(|_| Vec::new()).collect();
     for proxy in program.frontends().filter(|p| !p.disabled) {
-        for bind in &proxy.binds {
+        for (index, bind) in proxy.binds.iter().enumerate() {
             let unsupported = |what: String| StartError::Unsupported {
                 proxy: proxy.name.clone(),
                 what,
             };
-            if bind.tls.is_some() {
-                return Err(unsupported("'ssl' on a bind".into()));
+            let config = tls.bind(proxy.id, index).cloned();
+            if bind.tls.is_some() && config.is_none() {
+                // Never serve clear text on a bind that says `ssl`.
+                return Err(StartError::Tls(vec![format!(
+                    "proxy '{}': bind #{} has no TLS configuration",
+                    proxy.name,
+                    index + 1
+                )]));
             }
             for addr in &bind.addrs {
                 let BindAddr::Inet(addr) = addr else {
@@ -61,6 +67,7 @@ pub fn bind_all(program: &Program, workers: usize) -> Result<Vec<Vec<Listener>>,
                         addr: actual,
                         socket,
                         accept_proxy: bind.accept_proxy,
+                        tls: config.clone(),
                     });
                 }
             }

@@ -7,6 +7,7 @@
 //! The data plane reads the compiled [`Program`] only.
 
 pub mod balance;
+mod conn;
 mod connect;
 pub mod error;
 pub mod health;
@@ -44,6 +45,9 @@ pub struct ServeOptions {
     pub tables: Option<Arc<Tables>>,
     /// What `use-service` answers.
     pub services: shared::Services,
+    /// The program's TLS configurations when already loaded (by
+    /// `reload::load_program`); `None` = load them here.
+    pub tls: Option<Arc<crate::tls::TlsSet>>,
 }
 
 /// A running data plane.
@@ -81,7 +85,11 @@ pub fn serve(program: Arc<Program>, opts: ServeOptions) -> Result<Server, StartE
         .or(program.global.nbthread.map(|n| n as usize))
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
         .max(1);
-    let per_worker = listener::bind_all(&program, workers)?;
+    let tls = match opts.tls {
+        Some(tls) => tls,
+        None => Arc::new(load_tls(&program)?),
+    };
+    let per_worker = listener::bind_all(&program, &tls, workers)?;
     let addrs = per_worker
         .first()
         .map(|ls| ls.iter().map(|l| (l.proxy, l.addr)).collect())
@@ -89,7 +97,7 @@ pub fn serve(program: Arc<Program>, opts: ServeOptions) -> Result<Server, StartE
     let tables = opts
         .tables
         .unwrap_or_else(|| Arc::new(Tables::new(program.tables.clone())));
-    let mut shared = Shared::new(program, tables);
+    let mut shared = Shared::new(program, tables, tls);
     shared.services = opts.services;
     let shared = Arc::new(shared);
     let stop = StopHandle {
@@ -125,6 +133,20 @@ pub fn serve(program: Arc<Program>, opts: ServeOptions) -> Result<Server, StartE
         stop,
         addrs,
     })
+}
+
+/// Loads every certificate, key and CA file of the program.
+fn load_tls(program: &Program) -> Result<crate::tls::TlsSet, StartError> {
+    let (set, problems) = crate::tls::TlsSet::build(program);
+    let errors: Vec<String> = problems
+        .into_iter()
+        .filter(|p| p.severity == crate::tls::Severity::Error)
+        .map(|p| p.message)
+        .collect();
+    match errors.is_empty() {
+        true => Ok(set),
+        false => Err(StartError::Tls(errors)),
+    }
 }
 
 impl Server {

@@ -4,8 +4,9 @@
 
 use std::cell::RefCell;
 
+use super::conn::Conn;
+use crate::tls::Stream;
 use ahash::AHashMap;
-use tokio::net::TcpStream;
 
 /// At most this many idle connections per server and worker.
 const MAX_IDLE_PER_SERVER: usize = 64;
@@ -16,7 +17,7 @@ type Key = (u32, u32);
 
 #[derive(Default)]
 struct Pool {
-    idle: AHashMap<Key, Vec<(TcpStream, u64)>>,
+    idle: AHashMap<Key, Vec<(Conn, u64)>>,
 }
 
 thread_local! {
@@ -31,7 +32,7 @@ const PROBE_AFTER_MS: u64 = 1_000;
 /// Connections the server closed (readable at EOF, or with stray bytes) are
 /// dropped on the way; `probe` checks even recently used ones (one extra
 /// system call), for requests that cannot be replayed.
-pub fn take(backend: u32, server: u32, now_ms: u64, probe: bool) -> Option<TcpStream> {
+pub fn take(backend: u32, server: u32, now_ms: u64, probe: bool) -> Option<Conn> {
     POOL.with(|p| {
         let mut p = p.borrow_mut();
         let list = p.idle.get_mut(&(backend, server))?;
@@ -43,8 +44,15 @@ pub fn take(backend: u32, server: u32, now_ms: u64, probe: bool) -> Option<TcpSt
             if !probe && idle < PROBE_AFTER_MS {
                 return Some(stream);
             }
+            // Reading a byte off a TLS connection would corrupt its record
+            // stream (and TLS 1.3 servers send tickets after the handshake,
+            // which look like stray bytes): an old idle TLS connection is
+            // dropped instead of probed.
+            let Stream::Plain(tcp) = &stream else {
+                continue;
+            };
             let mut probe = [0u8; 1];
-            match stream.try_read(&mut probe) {
+            match tcp.try_read(&mut probe) {
                 Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => return Some(stream),
                 _ => continue,
             }
@@ -54,7 +62,7 @@ pub fn take(backend: u32, server: u32, now_ms: u64, probe: bool) -> Option<TcpSt
 }
 
 /// Keeps a connection whose last response ended cleanly.
-pub fn put(backend: u32, server: u32, stream: TcpStream, now_ms: u64) {
+pub fn put(backend: u32, server: u32, stream: Conn, now_ms: u64) {
     POOL.with(|p| {
         let mut p = p.borrow_mut();
         let list = p.idle.entry((backend, server)).or_default();

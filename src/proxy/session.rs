@@ -7,6 +7,7 @@ use std::sync::Arc;
 use tokio::net::TcpStream;
 
 use super::balance::PickCtx;
+use super::conn::Conn;
 use super::connect;
 use super::error::ProxyError;
 use super::hooks::{self, RuleEnv, Verdict};
@@ -18,11 +19,13 @@ use crate::compile::program::{Mode, Proxy, ProxyId};
 use crate::rules::ctx::RuleState;
 use crate::stats::Counters;
 
-/// Serves one client connection of frontend `frontend` to its end.
+/// Serves one client connection of frontend `frontend` to its end; `tls`
+/// is the bind's configuration when it terminates TLS.
 pub async fn run(
     mut client: TcpStream,
     mut peer: SocketAddr,
     frontend: ProxyId,
+    tls: Option<Arc<rustls::ServerConfig>>,
     shared: Arc<Shared>,
     accept_proxy: bool,
 ) {
@@ -65,6 +68,13 @@ pub async fn run(
     if let Err(e) = client.set_nodelay(true) {
         tracing::debug!("set_nodelay: {e}");
     }
+    let client = match tls {
+        None => Conn::Plain(client),
+        Some(config) => match handshake(config, client, peer, fe).await {
+            Some(conn) => conn,
+            None => return,
+        },
+    };
     let result = match fe.mode {
         Mode::Tcp => tcp_session(client, env, fe, &shared, &early).await,
         Mode::Http => http::session::run(client, env, fe, &shared, &early).await,
@@ -74,8 +84,44 @@ pub async fn run(
     }
 }
 
+/// Terminates TLS within `timeout client` (else `timeout http-request`), so
+/// a client that opens a connection and stalls is cut. A failure is logged
+/// and counted as a connection error of the frontend; the worker goes on.
+async fn handshake(
+    config: Arc<rustls::ServerConfig>,
+    client: TcpStream,
+    peer: SocketAddr,
+    fe: &Proxy,
+) -> Option<Conn> {
+    let limit_ms = fe.timeouts.client_ms.or(fe.timeouts.http_request_ms);
+    let accept = crate::tls::accept(config, client);
+    let result = match limit_ms {
+        Some(ms) => {
+            match tokio::time::timeout(std::time::Duration::from_millis(ms), accept).await {
+                Ok(r) => r,
+                Err(_) => {
+                    tracing::info!(frontend = %fe.name, client = %peer, "SSL handshake timeout");
+                    Counters::inc(&fe.frontend_counters.errors_req);
+                    return None;
+                }
+            }
+        }
+        None => accept.await,
+    };
+    match result {
+        // The handshake facts go to the `ssl_*` fetches once the rules
+        // context carries them.
+        Ok((conn, _info)) => Some(conn),
+        Err(e) => {
+            tracing::info!(frontend = %fe.name, client = %peer, "{e}");
+            Counters::inc(&fe.frontend_counters.errors_req);
+            None
+        }
+    }
+}
+
 async fn tcp_session(
-    mut client: TcpStream,
+    mut client: Conn,
     env: RuleEnv<'_>,
     fe: &Proxy,
     shared: &Shared,
@@ -100,7 +146,14 @@ async fn tcp_session(
         client: env.client.ip(),
         request: None,
     };
-    let mut conn = connect::connect(shared, be, &ctx, connect::Reuse::Never, &client).await?;
+    let mut conn = connect::connect(
+        shared,
+        be,
+        &ctx,
+        connect::Reuse::Never,
+        (env.client, env.local),
+    )
+    .await?;
     let server = &be.servers[conn.slot.server as usize];
     let moved = Transferred::default();
     let meters = Meters {

@@ -12,6 +12,7 @@ use super::http::errors::ErrorPages;
 use super::queue::Queue;
 use crate::compile::program::{Program, Proxy, ProxyId};
 use crate::stick::Tables;
+use crate::tls::TlsSet;
 
 /// How the process is asked to stop.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -52,6 +53,8 @@ pub struct Shared {
     pub tables: Arc<Tables>,
     /// What `use-service` answers.
     pub services: Services,
+    /// The rustls configurations of the program's TLS binds and servers.
+    pub tls: Arc<TlsSet>,
     /// Indexed by `ProxyId` (every proxy has one; frontends leave it unused).
     pub backends: Vec<BackendRt>,
     /// `global.maxconn` across workers.
@@ -64,7 +67,7 @@ pub struct Shared {
 }
 
 impl Shared {
-    pub fn new(program: Arc<Program>, tables: Arc<Tables>) -> Shared {
+    pub fn new(program: Arc<Program>, tables: Arc<Tables>, tls: Arc<TlsSet>) -> Shared {
         let backends = program
             .proxies
             .iter()
@@ -91,6 +94,7 @@ impl Shared {
             program,
             tables,
             services: Services::default(),
+            tls,
             stop: watch::channel(Stop::Running).0,
             stopping: AtomicBool::new(false),
         }

@@ -6,8 +6,8 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
+use super::conn::{self, Conn};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
-use tokio::net::TcpStream;
 use tokio::time::Instant;
 
 use super::error::ProxyError;
@@ -55,8 +55,8 @@ impl Meters<'_> {
 /// `to_client` are bytes already read from one side (a pipelined request, an
 /// early WebSocket frame) that go out first.
 pub async fn pipe(
-    client: &mut TcpStream,
-    server: &mut TcpStream,
+    client: &mut Conn,
+    server: &mut Conn,
     idle_ms: Option<u64>,
     bufsize: usize,
     meters: Meters<'_>,
@@ -68,8 +68,8 @@ pub async fn pipe(
         last_ms: AtomicU64::new(0),
         idle_ms,
     };
-    let (mut cr, mut cw) = client.split();
-    let (mut sr, mut sw) = server.split();
+    let (mut cr, mut cw) = conn::split(client);
+    let (mut sr, mut sw) = conn::split(server);
     let up = async {
         if !to_server.is_empty() {
             sw.write_all(to_server)

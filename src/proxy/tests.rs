@@ -61,6 +61,7 @@ fn serve_counts_traffic_and_stops() {
         Arc::clone(&program),
         ServeOptions {
             workers: Some(2),
+            tls: None,
             ..ServeOptions::default()
         },
     );
@@ -131,6 +132,7 @@ fn stop_now_ends_open_sessions() {
         Arc::new(testutil::program(vec![p])),
         ServeOptions {
             workers: Some(1),
+            tls: None,
             ..ServeOptions::default()
         },
     );

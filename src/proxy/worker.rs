@@ -55,6 +55,7 @@ async fn run(listeners: Vec<Listener>, shared: Arc<Shared>) {
                     l.accept_proxy,
                     socket,
                     l.proxy,
+                    l.tls,
                     Arc::clone(&shared),
                     Arc::clone(&tracker),
                 ));
@@ -125,6 +126,7 @@ async fn accept_loop(
     accept_proxy: bool,
     socket: TcpListener,
     proxy: super::ProxyId,
+    tls: Option<Arc<rustls::ServerConfig>>,
     shared: Arc<Shared>,
     tracker: Arc<Tracker>,
 ) {
@@ -152,8 +154,9 @@ async fn accept_loop(
         tracker.live.fetch_add(1, Ordering::AcqRel);
         let live = Live(Arc::clone(&tracker));
         let shared = Arc::clone(&shared);
+        let tls = tls.clone();
         tokio::spawn(async move {
-            session::run(stream, peer, proxy, shared, accept_proxy).await;
+            session::run(stream, peer, proxy, tls, shared, accept_proxy).await;
             drop(permits);
             drop(live);
         });

@@ -8,3 +8,4 @@ mod layering;
 mod readme;
 mod servers;
 mod stick;
+mod tls;

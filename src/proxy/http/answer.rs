@@ -4,8 +4,8 @@
 
 use std::sync::Arc;
 
+use crate::proxy::conn::Conn;
 use tokio::io::AsyncWriteExt;
-use tokio::net::TcpStream;
 
 use super::session::{Next, StreamMeter, linger_close, send_page};
 use super::within;
@@ -19,7 +19,7 @@ use crate::stats::Counters;
 /// (`be` when they are the backend's). `None`: go on with the request.
 #[allow(clippy::too_many_arguments)]
 pub(super) async fn respond(
-    client: &mut TcpStream,
+    client: &mut Conn,
     shared: &Shared,
     fe: &Proxy,
     px: &Proxy,
@@ -81,7 +81,7 @@ pub(super) async fn respond(
 }
 
 async fn write(
-    client: &mut TcpStream,
+    client: &mut Conn,
     fe: &Proxy,
     bytes: Vec<u8>,
     close: bool,

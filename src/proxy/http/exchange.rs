@@ -5,8 +5,8 @@
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use tokio::net::TcpStream;
-use tokio::net::tcp::{ReadHalf, WriteHalf};
+use crate::proxy::conn::{self, Conn};
+use crate::proxy::conn::{ReadHalf, WriteHalf};
 
 use super::buffer::Buf;
 use super::codec::{self, Body, RequestInfo};
@@ -73,7 +73,7 @@ impl Exchange<'_> {
     /// response.
     pub(super) async fn run(
         &self,
-        client: &mut TcpStream,
+        client: &mut Conn,
         conn: &mut Connected,
         b: &mut Bufs,
     ) -> Result<Done, Fail> {
@@ -113,8 +113,8 @@ impl Exchange<'_> {
             down,
             meter: _,
         } = b;
-        let (mut cr, mut cw) = client.split();
-        let (mut sr, mut sw) = conn.stream.split();
+        let (mut cr, mut cw) = conn::split(client);
+        let (mut sr, mut sw) = conn::split(&mut conn.stream);
         let uploaded_all = AtomicBool::new(matches!(body, Body::None | Body::UntilClose));
         let upload = async {
             let mut leg = Leg {
@@ -202,7 +202,7 @@ impl Exchange<'_> {
     /// connection, and say whether the client connection stays.
     pub(super) async fn finish(
         &self,
-        client: &mut TcpStream,
+        client: &mut Conn,
         mut conn: Connected,
         b: &mut Bufs,
         done: Done,

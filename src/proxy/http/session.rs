@@ -12,8 +12,8 @@
 
 use std::net::SocketAddr;
 
+use crate::proxy::conn::Conn;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
 use tokio::time::Instant;
 
 use super::answer;
@@ -91,7 +91,7 @@ pub(super) const DOWN_ERRS: Errs = Errs {
 };
 
 pub async fn run(
-    mut client: TcpStream,
+    mut client: Conn,
     env: RuleEnv<'_>,
     fe: &Proxy,
     shared: &Shared,
@@ -149,7 +149,7 @@ pub async fn run(
 /// Reads the next request head. `Ok(None)`: the client left (or the
 /// keep-alive wait ended) between requests: close without a word.
 async fn read_head(
-    client: &mut TcpStream,
+    client: &mut Conn,
     b: &mut Bufs,
     fe: &Proxy,
     shared: &Shared,
@@ -208,7 +208,7 @@ async fn read_head(
 /// Serves one parsed request to its end, then gives what it moved to the
 /// session's tracked stick table entries.
 async fn serve_request(
-    client: &mut TcpStream,
+    client: &mut Conn,
     env: RuleEnv<'_>,
     fe: &Proxy,
     shared: &Shared,
@@ -230,7 +230,7 @@ async fn serve_request(
 /// Runs the rules, chooses the backend and a server, and relays the
 /// exchange.
 async fn route_request(
-    client: &mut TcpStream,
+    client: &mut Conn,
     env: RuleEnv<'_>,
     fe: &Proxy,
     shared: &Shared,
@@ -300,23 +300,24 @@ async fn route_request(
             (true, Body::None) => connect::Reuse::Replayable,
             (true, _) => connect::Reuse::Probed,
         };
-        let mut conn = match connect::connect(shared, be, &ctx, pooled, client).await {
-            Ok(c) => c,
-            Err(e) => {
-                tracing::debug!(backend = %be.name, "no server connection: {e}");
-                let status = e.status().unwrap_or(503);
-                return Ok(send_page(
-                    client,
-                    shared,
-                    fe,
-                    Some(be),
-                    status,
-                    unread_body,
-                    &mut b.meter,
-                )
-                .await);
-            }
-        };
+        let mut conn =
+            match connect::connect(shared, be, &ctx, pooled, (env.client, env.local)).await {
+                Ok(c) => c,
+                Err(e) => {
+                    tracing::debug!(backend = %be.name, "no server connection: {e}");
+                    let status = e.status().unwrap_or(503);
+                    return Ok(send_page(
+                        client,
+                        shared,
+                        fe,
+                        Some(be),
+                        status,
+                        unread_body,
+                        &mut b.meter,
+                    )
+                    .await);
+                }
+            };
         let ex = Exchange {
             fe,
             be,
@@ -411,7 +412,7 @@ fn prepare_request(
 /// Sends an error page (the errorfile of `be`, else of `fe`, else HAProxy's)
 /// and says whether the connection stays open.
 pub(super) async fn send_page(
-    client: &mut TcpStream,
+    client: &mut Conn,
     shared: &Shared,
     fe: &Proxy,
     be: Option<&Proxy>,
@@ -450,7 +451,7 @@ pub(super) async fn send_page(
 /// Closes the write side, then reads and discards what the client still
 /// sends for a short while, so that unread request bytes do not turn the
 /// close into a reset that would destroy the response in flight.
-pub(super) async fn linger_close(client: &mut TcpStream) {
+pub(super) async fn linger_close(client: &mut Conn) {
     if client.shutdown().await.is_err() {
         return;
     }

@@ -1,0 +1,440 @@
+//! TLS: `lbd -c` loads every certificate, key and CA file and names the
+//! file that is wrong. Certificates are made at test time with rcgen.
+
+use std::path::PathBuf;
+
+use rcgen::{CertificateParams, KeyPair};
+
+use crate::harness::{Scratch, check};
+
+/// (certificate PEM, key PEM), self-signed, for `names`.
+fn self_signed(names: &[&str]) -> (String, String) {
+    let key = KeyPair::generate().expect("key");
+    let names: Vec<String> = names.iter().map(|s| s.to_string()).collect();
+    let cert = CertificateParams::new(names)
+        .expect("params")
+        .self_signed(&key)
+        .expect("certificate");
+    (cert.pem(), key.serialize_pem())
+}
+
+fn site(dir: &Scratch, file: &str, names: &[&str]) -> PathBuf {
+    let (cert, key) = self_signed(names);
+    dir.write(file, &format!("{cert}{key}"))
+}
+
+fn config(frontend: &str, server: &str) -> String {
+    format!(
+        "defaults\n    mode http\n    timeout connect 1s\n    timeout client 5s\n    timeout server 5s\n\n\
+         frontend web\n    {frontend}\n    default_backend app\n\n\
+         backend app\n    {server}\n"
+    )
+}
+
+struct Outcome {
+    ok: bool,
+    stderr: String,
+}
+
+fn run_check(dir: &Scratch, text: &str) -> Outcome {
+    let cfg = dir.write("lb.cfg", text);
+    let out = check(&dir.path, &[&cfg]);
+    Outcome {
+        ok: out.status.success(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+#[test]
+fn check_accepts_good_certificates_and_warns_about_h2() {
+    let dir = Scratch::new("tls-good");
+    let a = site(&dir, "a.pem", &["a.example"]);
+    let b = site(&dir, "b.pem", &["b.example"]);
+    let text = config(
+        &format!(
+            "bind 127.0.0.1:8443 ssl crt {} crt {} alpn h2,http/1.1 ssl-min-ver TLSv1.2",
+            a.display(),
+            b.display()
+        ),
+        "server s1 127.0.0.1:8080 ssl verify none sni str(api.example)",
+    );
+    let out = run_check(&dir, &text);
+    assert!(out.ok, "{}", out.stderr);
+    assert!(
+        out.stderr.contains("warning:") && out.stderr.contains("'h2'"),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn check_names_a_missing_certificate() {
+    let dir = Scratch::new("tls-missing");
+    let text = config(
+        "bind 127.0.0.1:8443 ssl crt missing-site.pem",
+        "server s1 127.0.0.1:8080",
+    );
+    let out = run_check(&dir, &text);
+    assert!(!out.ok);
+    assert!(out.stderr.contains("missing-site.pem"), "{}", out.stderr);
+    assert!(out.stderr.contains("frontend 'web'"), "{}", out.stderr);
+}
+
+#[test]
+fn check_names_a_key_that_does_not_match() {
+    let dir = Scratch::new("tls-mismatch");
+    let (cert, _) = self_signed(&["a.example"]);
+    let (_, other_key) = self_signed(&["b.example"]);
+    let path = dir.write("mixed.pem", &format!("{cert}{other_key}"));
+    let text = config(
+        &format!("bind 127.0.0.1:8443 ssl crt {}", path.display()),
+        "server s1 127.0.0.1:8080",
+    );
+    let out = run_check(&dir, &text);
+    assert!(!out.ok);
+    assert!(
+        out.stderr.contains("mixed.pem") && out.stderr.contains("does not match"),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn check_refuses_unknown_ciphers_and_server_verify_without_ca() {
+    let dir = Scratch::new("tls-ciphers");
+    let a = site(&dir, "a.pem", &["a.example"]);
+    let text = config(
+        &format!(
+            "bind 127.0.0.1:8443 ssl crt {} ciphers ECDHE-RSA-AES128-GCM-SHA265",
+            a.display()
+        ),
+        "server s1 127.0.0.1:8443 ssl verify required",
+    );
+    let out = run_check(&dir, &text);
+    assert!(!out.ok);
+    assert!(
+        out.stderr
+            .contains("unknown cipher 'ECDHE-RSA-AES128-GCM-SHA265'"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains("server 's1'") && out.stderr.contains("ca-file"),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn check_names_the_crt_list_line() {
+    let dir = Scratch::new("tls-crtlist");
+    let a = site(&dir, "a.pem", &["a.example"]);
+    let list = dir.write(
+        "list.txt",
+        &format!(
+            "{} a.example\n{}/nope.pem b.example\n",
+            a.display(),
+            dir.path.display()
+        ),
+    );
+    let text = config(
+        &format!("bind 127.0.0.1:8443 ssl crt-list {}", list.display()),
+        "server s1 127.0.0.1:8080",
+    );
+    let out = run_check(&dir, &text);
+    assert!(!out.ok);
+    assert!(
+        out.stderr.contains("list.txt' line 2") && out.stderr.contains("nope.pem"),
+        "{}",
+        out.stderr
+    );
+}
+
+// ---------------------------------------------------------------------------
+// Traffic through the real binary.
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::process::Command;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use rcgen::{BasicConstraints, DnType, IsCa, Issuer};
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName};
+
+use crate::harness::have;
+use crate::servers::{self, DEFAULTS, ports, start_lbd};
+
+/// A test CA issuing certificates.
+struct Ca {
+    issuer: Issuer<'static, KeyPair>,
+    pem: String,
+}
+
+impl Ca {
+    fn new(name: &str) -> Ca {
+        let mut params = CertificateParams::new(Vec::<String>::new()).expect("params");
+        params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        params.distinguished_name.push(DnType::CommonName, name);
+        let key = KeyPair::generate().expect("key");
+        let cert = params.self_signed(&key).expect("CA");
+        Ca {
+            pem: cert.pem(),
+            issuer: Issuer::new(params, key),
+        }
+    }
+
+    /// (certificate PEM, key PEM) for `names` with subject CN `cn`.
+    fn issue(&self, names: &[&str], cn: &str) -> (String, String) {
+        let key = KeyPair::generate().expect("key");
+        let names: Vec<String> = names.iter().map(|s| s.to_string()).collect();
+        let mut params = CertificateParams::new(names).expect("params");
+        params.distinguished_name.push(DnType::CommonName, cn);
+        let cert = params.signed_by(&key, &self.issuer).expect("sign");
+        (cert.pem(), key.serialize_pem())
+    }
+
+    /// Writes a site's certificate and key in one PEM file.
+    fn site(&self, dir: &Scratch, file: &str, names: &[&str]) -> PathBuf {
+        let (cert, key) = self.issue(names, names[0]);
+        dir.write(file, &format!("{cert}{key}"))
+    }
+}
+
+fn der(pem: &str) -> Vec<u8> {
+    CertificateDer::from_pem_slice(pem.as_bytes())
+        .expect("pem")
+        .to_vec()
+}
+
+/// A rustls client trusting `ca`, with a client certificate if given.
+fn client(ca: &str, cert: Option<&(String, String)>) -> Arc<rustls::ClientConfig> {
+    let mut roots = rustls::RootCertStore::empty();
+    roots
+        .add(CertificateDer::from_pem_slice(ca.as_bytes()).expect("ca"))
+        .expect("root");
+    let builder = rustls::ClientConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .expect("versions")
+    .with_root_certificates(roots);
+    let config = match cert {
+        None => builder.with_no_client_auth(),
+        Some((cert, key)) => builder
+            .with_client_auth_cert(
+                vec![CertificateDer::from_pem_slice(cert.as_bytes()).expect("cert")],
+                PrivateKeyDer::from_pem_slice(key.as_bytes()).expect("key"),
+            )
+            .expect("client auth"),
+    };
+    Arc::new(config)
+}
+
+/// GETs `path` over TLS with SNI `name`: the server's leaf certificate and
+/// the whole response, or what went wrong.
+fn tls_get(
+    port: u16,
+    name: &str,
+    config: Arc<rustls::ClientConfig>,
+    path: &str,
+) -> Result<(Vec<u8>, String), String> {
+    let sock = TcpStream::connect(("127.0.0.1", port)).map_err(|e| e.to_string())?;
+    sock.set_read_timeout(Some(Duration::from_secs(10)))
+        .map_err(|e| e.to_string())?;
+    let server_name = ServerName::try_from(name.to_string()).map_err(|e| e.to_string())?;
+    let conn = rustls::ClientConnection::new(config, server_name).map_err(|e| e.to_string())?;
+    let mut tls = rustls::StreamOwned::new(conn, sock);
+    let request = format!("GET {path} HTTP/1.1\r\nHost: {name}\r\nConnection: close\r\n\r\n");
+    tls.write_all(request.as_bytes())
+        .map_err(|e| e.to_string())?;
+    let mut response = Vec::new();
+    // A peer that closes without close_notify still gave us its bytes.
+    if let Err(e) = tls.read_to_end(&mut response)
+        && response.is_empty()
+    {
+        return Err(e.to_string());
+    }
+    let leaf = tls
+        .conn
+        .peer_certificates()
+        .and_then(|c| c.first())
+        .map(|c| c.to_vec())
+        .unwrap_or_default();
+    Ok((leaf, String::from_utf8_lossy(&response).into_owned()))
+}
+
+fn https_cfg(port: u16, server: u16, bind_opts: &str) -> String {
+    format!(
+        "{DEFAULTS}    mode http\nfrontend f\n    bind 127.0.0.1:{port} {bind_opts}\n    default_backend app\nbackend app\n    server s 127.0.0.1:{server}\n"
+    )
+}
+
+#[test]
+fn curl_reaches_a_backend_through_tls() {
+    if !have("curl") {
+        eprintln!("skipped: curl is not installed");
+        return;
+    }
+    let [p, s] = ports::<2>();
+    let _back = servers::http("s", s);
+    let dir = Scratch::new("tls-curl");
+    let ca = Ca::new("test CA");
+    let site = ca.site(&dir, "site.pem", &["site.example"]);
+    let ca_file = dir.write("ca.pem", &ca.pem);
+    let cfg = https_cfg(p, s, &format!("ssl crt {} alpn http/1.1", site.display()));
+    let _lbd = start_lbd("tls-curl", &cfg, p);
+    let out = Command::new("curl")
+        .args(["-sS", "--max-time", "10", "--cacert"])
+        .arg(&ca_file)
+        .arg("--resolve")
+        .arg(format!("site.example:{p}:127.0.0.1"))
+        .arg(format!("https://site.example:{p}/hello"))
+        .output()
+        .expect("run curl");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "s /hello");
+}
+
+#[test]
+fn sni_picks_the_certificate_among_three() {
+    let [p, s] = ports::<2>();
+    let _back = servers::http("s", s);
+    let dir = Scratch::new("tls-sni");
+    let ca = Ca::new("test CA");
+    let mut pems = Vec::new();
+    let mut files = Vec::new();
+    for (file, names) in [
+        ("default.pem", &["default.example"][..]),
+        ("api.pem", &["api.example"][..]),
+        ("wild.pem", &["*.wild.example"][..]),
+    ] {
+        let (cert, key) = ca.issue(names, names[0]);
+        files.push(dir.write(file, &format!("{cert}{key}")));
+        pems.push(cert);
+    }
+    let crts: Vec<String> = files
+        .iter()
+        .map(|f| format!("crt {}", f.display()))
+        .collect();
+    let cfg = https_cfg(p, s, &format!("ssl {}", crts.join(" ")));
+    let _lbd = start_lbd("tls-sni", &cfg, p);
+    for (name, want) in [
+        ("api.example", 1),
+        ("x.wild.example", 2),
+        ("default.example", 0),
+    ] {
+        let (leaf, response) = tls_get(p, name, client(&ca.pem, None), "/sni")
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(leaf, der(&pems[want]), "{name}");
+        assert!(response.ends_with("s /sni"), "{name}: {response}");
+    }
+    // An unknown name gets the default certificate, which does not match it.
+    let err = tls_get(p, "other.example", client(&ca.pem, None), "/");
+    assert!(err.is_err(), "{err:?}");
+}
+
+#[test]
+fn mutual_tls_rejects_a_client_without_certificate() {
+    let [p, s] = ports::<2>();
+    let back = servers::http("s", s);
+    let dir = Scratch::new("tls-mtls");
+    let ca = Ca::new("server CA");
+    let clients = Ca::new("client CA");
+    let site = ca.site(&dir, "site.pem", &["site.example"]);
+    let clients_file = dir.write("clients.pem", &clients.pem);
+    let cfg = https_cfg(
+        p,
+        s,
+        &format!(
+            "ssl crt {} verify required ca-file {}",
+            site.display(),
+            clients_file.display()
+        ),
+    );
+    let _lbd = start_lbd("tls-mtls", &cfg, p);
+    let without = tls_get(p, "site.example", client(&ca.pem, None), "/x");
+    assert!(without.is_err(), "{without:?}");
+    let stranger = Ca::new("other CA").issue(&[], "mallory");
+    let wrong = tls_get(p, "site.example", client(&ca.pem, Some(&stranger)), "/x");
+    assert!(wrong.is_err(), "{wrong:?}");
+    assert_eq!(back.hits(), 0);
+    let alice = clients.issue(&[], "alice");
+    let (_, response) = tls_get(p, "site.example", client(&ca.pem, Some(&alice)), "/x")
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(response.ends_with("s /x"), "{response}");
+}
+
+#[test]
+fn tls_to_a_tls_backend() {
+    // client --plain--> lbd A --TLS, verified, SNI--> lbd B --plain--> backend
+    let [a, b, s] = ports::<3>();
+    let _back = servers::http("s", s);
+    let dir = Scratch::new("tls-backend");
+    let ca = Ca::new("backend CA");
+    let site = ca.site(&dir, "api.pem", &["api.example"]);
+    let ca_file = dir.write("ca.pem", &ca.pem);
+    let front = https_cfg(b, s, &format!("ssl crt {}", site.display()));
+    let _lbd_b = start_lbd("tls-backend-b", &front, b);
+    let proxy = format!(
+        "{DEFAULTS}    mode http\nfrontend f\n    bind 127.0.0.1:{a}\n    default_backend app\nbackend app\n    server tls 127.0.0.1:{b} ssl verify required ca-file {} sni str(api.example)\n",
+        ca_file.display()
+    );
+    let _lbd_a = start_lbd("tls-backend-a", &proxy, a);
+    for i in 0..3 {
+        let resp = servers::get(a, &format!("/through/{i}")).expect("response");
+        assert_eq!(resp.status, 200);
+        assert_eq!(resp.text(), format!("s /through/{i}"));
+    }
+    // A name the backend's certificate does not have: verification fails.
+    let wrong = proxy.replace("str(api.example)", "str(www.example)");
+    let c = ports::<1>()[0];
+    let wrong = wrong.replace(&format!(":{a}\n"), &format!(":{c}\n"));
+    let _lbd_c = start_lbd("tls-backend-c", &wrong, c);
+    let resp = servers::get(c, "/nope").expect("response");
+    assert_eq!(resp.status, 503);
+}
+
+#[test]
+fn a_stalled_or_broken_handshake_is_cut_and_the_worker_goes_on() {
+    let [p, s] = ports::<2>();
+    let _back = servers::http("s", s);
+    let dir = Scratch::new("tls-stall");
+    let ca = Ca::new("test CA");
+    let site = ca.site(&dir, "site.pem", &["site.example"]);
+    let cfg = format!(
+        "global\n    nbthread 1\ndefaults\n    timeout connect 1s\n    timeout client 1s\n    timeout server 5s\n    mode http\nfrontend f\n    bind 127.0.0.1:{p} ssl crt {}\n    default_backend app\nbackend app\n    server s 127.0.0.1:{s}\n",
+        site.display()
+    );
+    let _lbd = start_lbd("tls-stall", &cfg, p);
+    // Clear text on a TLS port: refused, connection closed.
+    let mut plain = servers::connect(p);
+    plain
+        .write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        .expect("write");
+    let mut sink = Vec::new();
+    // A reset is as good as a close here.
+    let read = plain.read_to_end(&mut sink);
+    assert!(read.is_ok() || sink.is_empty(), "{read:?}");
+    assert!(!String::from_utf8_lossy(&sink).contains("200"));
+    // Opens TCP, never starts TLS: cut by `timeout client`.
+    let mut stalled = servers::connect(p);
+    let started = Instant::now();
+    let mut buf = [0u8; 16];
+    let n = stalled.read(&mut buf).unwrap_or(0);
+    assert_eq!(n, 0, "expected a close");
+    let waited = started.elapsed();
+    assert!(
+        waited >= Duration::from_millis(800) && waited < Duration::from_secs(5),
+        "closed after {waited:?}"
+    );
+    // The single worker still serves.
+    let (_, response) = tls_get(p, "site.example", client(&ca.pem, None), "/after")
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(response.ends_with("s /after"), "{response}");
+}
