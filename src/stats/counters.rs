@@ -1,7 +1,7 @@
 //! Cumulative traffic counters of a proxy or a server, as `show stat` reports
 //! them. Relaxed atomics: each counter is independent and only ever summed.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 
 /// Counters shared by frontends, backends and servers. Not every field is
 /// meaningful for every kind; the unused ones stay 0.
@@ -45,6 +45,14 @@ pub struct Counters {
     pub denied_conn: AtomicU64,
     /// Sessions rejected by `tcp-request content` rules: `dses`.
     pub denied_sess: AtomicU64,
+    /// Sessions open now (`scur`): frontends count accepted client
+    /// connections; backends count sessions sent to them.
+    pub cur_sessions: AtomicU32,
+    /// Highest `cur_sessions` seen (`smax`).
+    pub max_sessions: AtomicU32,
+    /// Frontend only: `disable frontend` paused its listeners (new
+    /// connections are not accepted until `enable frontend`).
+    pub paused: AtomicBool,
 }
 
 impl Counters {
@@ -58,6 +66,60 @@ impl Counters {
 
     pub fn read(counter: &AtomicU64) -> u64 {
         counter.load(Ordering::Relaxed)
+    }
+
+    /// Counts an opened session (`scur`, `smax`, `stot`).
+    pub fn session_opened(&self) {
+        let now = self.cur_sessions.fetch_add(1, Ordering::Relaxed) + 1;
+        self.max_sessions.fetch_max(now, Ordering::Relaxed);
+        self.sessions_total.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Counts a closed session; saturates at zero.
+    pub fn session_closed(&self) {
+        let closed = self
+            .cur_sessions
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |c| c.checked_sub(1));
+        debug_assert!(closed.is_ok() || cfg!(test), "a session was closed twice");
+    }
+
+    pub fn is_paused(&self) -> bool {
+        self.paused.load(Ordering::Relaxed)
+    }
+
+    /// `clear counters`: resets the maximums to the current values.
+    pub fn clear_max(&self) {
+        let cur = self.cur_sessions.load(Ordering::Relaxed);
+        self.max_sessions.store(cur, Ordering::Relaxed);
+    }
+
+    /// `clear counters all`: every cumulative counter back to zero (current
+    /// values such as `scur` stay).
+    pub fn clear_all(&self) {
+        let all = [
+            &self.sessions_total,
+            &self.bytes_in,
+            &self.bytes_out,
+            &self.denied_req,
+            &self.denied_resp,
+            &self.errors_req,
+            &self.errors_conn,
+            &self.errors_resp,
+            &self.retries,
+            &self.redispatches,
+            &self.lb_total,
+            &self.http_requests,
+            &self.client_aborts,
+            &self.server_aborts,
+            &self.check_failures,
+            &self.check_downs,
+            &self.denied_conn,
+            &self.denied_sess,
+        ];
+        for c in all.into_iter().chain(self.http_responses.iter()) {
+            c.store(0, Ordering::Relaxed);
+        }
+        self.clear_max();
     }
 
     /// Counts an HTTP response under its status class.

@@ -2,7 +2,8 @@
 //! counters and server state. Atomics only; this module depends on nothing.
 
 pub mod counters;
+pub mod names;
 pub mod server;
 
 pub use counters::Counters;
-pub use server::{AdminState, OpState, ServerState};
+pub use server::{AdminState, CheckResult, CheckStatus, OpState, ServerState};

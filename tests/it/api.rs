@@ -1,0 +1,662 @@
+//! The runtime API driven with real `socat` (and hatop, and the Prometheus
+//! exporter) on a stats socket served in-process by `lbd::api::spawn`.
+//! Expected bytes are HAProxy 2.6's (`haproxy-cli.md`).
+
+use std::io::Write as _;
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+
+use lbd::api::{self, ApiHandle};
+use lbd::compile::program::Program;
+use lbd::stick::Tables;
+
+use crate::harness::{Scratch, have};
+
+/// A program with its API serving `<scratch>/admin.sock`.
+pub struct Api {
+    pub sock: PathBuf,
+    pub program: Arc<Program>,
+    pub tables: Arc<Tables>,
+    handle: Option<ApiHandle>,
+    /// Holds the socket and config; removed on drop.
+    _scratch: Scratch,
+}
+
+impl Api {
+    /// Compiles `cfg` (where `@SOCK@` stands for the socket path) and
+    /// serves its stats socket.
+    pub fn start(label: &str, cfg: &str) -> Api {
+        let scratch = Scratch::new(label);
+        let sock = scratch.path.join("admin.sock");
+        let text = cfg.replace("@SOCK@", &sock.display().to_string());
+        let path = scratch.write("lb.cfg", &text);
+        let checked = match lbd::reload::load_program(&[path]) {
+            Ok(c) => c,
+            Err(problems) => panic!("config does not compile: {problems:#?}"),
+        };
+        let program = Arc::new(checked.program);
+        let tables = Arc::new(Tables::new(program.tables.clone()));
+        let handle = api::spawn(Arc::clone(&program), Arc::clone(&tables)).expect("spawn the API");
+        Api {
+            sock,
+            program,
+            tables,
+            handle: Some(handle),
+            _scratch: scratch,
+        }
+    }
+
+    /// `printf '<input>' | socat stdio unix-connect:<sock>`: every byte read.
+    pub fn socat(&self, input: &str) -> String {
+        socat(&self.sock, input)
+    }
+
+    /// One command line, non-interactive.
+    pub fn cmd(&self, line: &str) -> String {
+        self.socat(&format!("{line}\n"))
+    }
+
+    pub fn stop(mut self) {
+        if let Some(h) = self.handle.take() {
+            h.stop();
+        }
+    }
+}
+
+pub fn socat(sock: &std::path::Path, input: &str) -> String {
+    let mut child = Command::new("socat")
+        .args(["-t", "5", "stdio"])
+        .arg(format!("unix-connect:{}", sock.display()))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run socat");
+    if let Some(mut stdin) = child.stdin.take() {
+        stdin.write_all(input.as_bytes()).expect("write to socat");
+    }
+    let out = child.wait_with_output().expect("wait for socat");
+    String::from_utf8(out.stdout).expect("utf-8 answer")
+}
+
+/// weights.cfg of the reference, on free ports, with no health checks
+/// running (the API alone is under test here).
+pub fn weights_cfg() -> String {
+    "global\n    stats socket @SOCK@ mode 600 level admin\n    stats timeout 2m\n\n\
+     defaults\n    mode http\n    timeout connect 2s\n    timeout client 30s\n    timeout server 30s\n\n\
+     frontend www\n    bind 127.0.0.1:21090\n    default_backend app\n\n\
+     backend app\n    balance roundrobin\n    option httpchk GET /health\n    http-check expect status 200\n\
+     \x20   default-server inter 1s fall 2 rise 2\n\
+     \x20   server web1 127.0.0.1:21091 weight 10 check\n\
+     \x20   server web2 127.0.0.1:21092 weight 20 check\n\
+     \x20   server web3 127.0.0.1:21093 weight 30 check\n"
+        .to_string()
+}
+
+fn skip_without(program: &str) -> bool {
+    if have(program) {
+        return false;
+    }
+    eprintln!("skipped: {program} is not installed");
+    true
+}
+
+#[test]
+fn get_weight_two_lines_in_one_write() {
+    if skip_without("socat") {
+        return;
+    }
+    let api = Api::start("api-weights", &weights_cfg());
+    assert_eq!(
+        api.socat("get weight app/web1\nget weight app/web2\n"),
+        "10 (initial 10)\n\n20 (initial 20)\n\n"
+    );
+    api.stop();
+}
+
+#[test]
+fn framing_semicolons_quit_and_empty_commands() {
+    if skip_without("socat") {
+        return;
+    }
+    let api = Api::start("api-framing", &weights_cfg());
+    let empty = api.cmd("get weight app/web1 ; ; get weight app/web2");
+    assert!(empty.starts_with(
+        "10 (initial 10)\n\nUnknown command. Please enter one of the following commands only:\n  abort ssl ca-file <cafile>"
+    ));
+    assert!(empty.ends_with(
+        "  quit                                    : disconnect\n\n20 (initial 20)\n\n"
+    ));
+    assert_eq!(
+        api.cmd("get weight app/web1;quit;get weight app/web2"),
+        "10 (initial 10)\n\n"
+    );
+    assert_eq!(api.cmd("quit"), "");
+    assert_eq!(api.cmd("get weight app/web1\\;x"), "No such server.\n\n");
+    assert_eq!(api.cmd("get weight \"app/web1\""), "No such backend.\n\n");
+    assert_eq!(api.socat("get weight app/web1\r\n"), "10 (initial 10)\n\n");
+    // A line without a newline is never run.
+    assert_eq!(api.socat("get weight app/web1"), "");
+    assert!(
+        api.cmd("GET WEIGHT app/web1")
+            .starts_with("Unknown command, but maybe")
+    );
+    api.stop();
+}
+
+#[test]
+fn prompt_mode_transcript() {
+    if skip_without("socat") {
+        return;
+    }
+    let api = Api::start("api-prompt", &weights_cfg());
+    assert_eq!(
+        api.socat("prompt\nget weight app/web1\nquit\nget weight app/web2\n"),
+        "\n> 10 (initial 10)\n\n> "
+    );
+    assert_eq!(
+        api.socat("prompt\nset weight app/web1 10\nget weight app/web1; get weight app/web2\nset timeout cli 60\nshow cli level\nprompt\n"),
+        "\n> \n> 10 (initial 10)\n\n> 20 (initial 20)\n\n> \n> admin\n\n> \n"
+    );
+    api.stop();
+}
+
+#[test]
+fn levels_and_permission_denied() {
+    if skip_without("socat") {
+        return;
+    }
+    let api = Api::start("api-levels", &weights_cfg());
+    assert_eq!(
+        api.cmd("operator; show cli level; set weight app/web1 10; get weight app/web1; disable server app/web1"),
+        "\noperator\n\nPermission denied\n\n10 (initial 10)\n\nPermission denied\n\n"
+    );
+    assert_eq!(
+        api.cmd("operator; clear counters; clear counters all; disable frontend www; shutdown sessions server app/web1"),
+        "\n\nPermission denied\n\nPermission denied\n\nPermission denied\n\n"
+    );
+    assert_eq!(
+        api.cmd("user; operator; show cli level"),
+        "\nPermission denied\n\nuser\n\n"
+    );
+    assert_eq!(
+        api.cmd("user; show sess; show errors; clear counters"),
+        "\nPermission denied\n\nPermission denied\n\nPermission denied\n\n"
+    );
+    api.stop();
+}
+
+/// Every weight and server error text of §2.8 and §2.9, byte for byte.
+#[test]
+fn weight_and_server_errors_match_haproxy() {
+    if skip_without("socat") {
+        return;
+    }
+    let api = Api::start("api-errors", &weights_cfg());
+    let cases = [
+        ("get weight app/web1", "10 (initial 10)\n\n"),
+        ("set weight app/web1 50", "\n"),
+        ("get weight app/web1", "50 (initial 10)\n\n"),
+        ("set weight app/web1 50%", "\n"),
+        ("get weight app/web1", "5 (initial 10)\n\n"),
+        ("set weight app/web1 1000%", "\n"),
+        ("get weight app/web1", "100 (initial 10)\n\n"),
+        ("set weight app/web1 256", "\n"),
+        ("set server app/web1 weight 25%", "\n"),
+        ("get weight app/web1", "2 (initial 10)\n\n"),
+        ("set weight app/web1 100%", "\n"),
+        ("get weight app/web1", "10 (initial 10)\n\n"),
+        (
+            "set weight app/web1 257",
+            "Absolute weight can only be between 0 and 256 inclusive.\n\n",
+        ),
+        (
+            "set weight app/web1 -1",
+            "Absolute weight can only be between 0 and 256 inclusive.\n\n",
+        ),
+        (
+            "set weight app/web1 abc",
+            "Empty weight string empty or preceded by garbage\n",
+        ),
+        (
+            "set weight app/web1 10abc",
+            "Trailing garbage in weight string\n",
+        ),
+        ("set weight app/web1", "Require <weight> or <weight%>.\n\n"),
+        (
+            "set weight app/web1 -10%",
+            "Relative weight must be positive.\n\n",
+        ),
+        ("set weight app/nosuch 10", "No such server.\n\n"),
+        ("set weight nosuch/web1 10", "No such backend.\n\n"),
+        ("set weight app 10", "Require 'backend/server'.\n\n"),
+        ("set weight", "Require 'backend/server'.\n\n"),
+        ("get weight app/nosuch", "No such server.\n\n"),
+        ("get weight nosuch/web1", "No such backend.\n\n"),
+        ("get weight app", "Require 'backend/server'.\n\n"),
+        ("disable server app/nosuch", "No such server.\n\n"),
+        ("disable server nosuch/web1", "No such backend.\n\n"),
+        ("disable server app", "Require 'backend/server'.\n\n"),
+        (
+            "set server app/web3 state foo",
+            "'set server <srv> state' expects 'ready', 'drain' and 'maint'.\n\n",
+        ),
+        (
+            "set server app/web3",
+            "usage: set server <backend>/<server> addr | agent | agent-addr | agent-port | agent-send | check-addr | check-port | fqdn | health | ssl | state | weight\n\n",
+        ),
+        ("set server app/nosuch state ready", "No such server.\n\n"),
+        ("set server nosuch/web3 state ready", "No such backend.\n\n"),
+        (
+            "set server app/web1 weight 5x",
+            "Trailing garbage in weight string\n",
+        ),
+        (
+            "set server app/web1 addr",
+            "set server <b>/<s> addr requires an address and optionally a port.\n\n",
+        ),
+        (
+            "set server app/web1 addr foo",
+            "Invalid addr 'foo' by 'stats socket command'\n\n",
+        ),
+        (
+            "set server app/web1 addr 127.0.0.1 port 21091",
+            "no need to change the addr, no need to change the port by 'stats socket command'\n\n",
+        ),
+        (
+            "set server app/web1 addr 127.0.0.5",
+            "IP changed from '127.0.0.1' to '127.0.0.5' by 'stats socket command'\n\n",
+        ),
+        (
+            "set server app/web1 addr 127.0.0.5 port 8080",
+            "no need to change the addr, port changed from '21091' to '8080' by 'stats socket command'\n\n",
+        ),
+        (
+            "set server app/web1 addr 127.0.0.1 port x",
+            "IP changed from '127.0.0.5' to '127.0.0.1', problem converting port 'x' to an int by 'stats socket command'\n\n",
+        ),
+        (
+            "set server app/web1 addr 127.0.0.1 port 21091",
+            "no need to change the addr, port changed from '8080' to '21091' by 'stats socket command'\n\n",
+        ),
+        ("show servers state nosuch", "Can't find backend.\n\n"),
+        ("show servers state www", "Can't find backend.\n\n"),
+        ("disable frontend nosuch", "No such frontend.\n\n"),
+        ("disable frontend app", "No such frontend.\n\n"),
+        ("enable frontend", "A frontend name is expected.\n\n"),
+        (
+            "enable frontend www",
+            "All sockets are already enabled.\n\n",
+        ),
+        ("disable frontend www", "\n"),
+        (
+            "disable frontend www",
+            "All sockets are already disabled.\n\n",
+        ),
+        ("enable frontend www", "\n"),
+        (
+            "shutdown sessions server app",
+            "Require 'backend/server'.\n\n",
+        ),
+        ("shutdown sessions server app/web1", "\n"),
+        ("clear counters", "\n"),
+        ("clear counters all", "\n"),
+        ("set timeout cli", "Expects an integer value.\n\n"),
+        ("set timeout cli x", "Invalid timeout value.\n\n"),
+        ("set timeout cli 0", "Invalid timeout value.\n\n"),
+        (
+            "set timeout foo 5",
+            "'set timeout' only supports 'cli'.\n\n",
+        ),
+        ("show errors nosuch", "No such proxy.\n\n"),
+        ("show backend", "# name\napp\n\n"),
+        ("show cli level", "admin\n\n"),
+    ];
+    for (cmd, want) in cases {
+        assert_eq!(api.cmd(cmd), want, "answer to {cmd:?}");
+    }
+    api.stop();
+}
+
+/// The tables of the reference's `tables.cfg` and `ratelimit.cfg`.
+fn tables_cfg() -> String {
+    "global\n    stats socket @SOCK@ mode 600 level admin\n\n\
+     defaults\n    mode http\n    timeout connect 2s\n    timeout client 30s\n    timeout server 30s\n\n\
+     frontend http\n    bind 127.0.0.1:21080\n    stick-table type ip size 200k expire 10m store gpc0\n    default_backend test1\n\n\
+     backend test1\n    stick-table type ip size 200k expire 30s store conn_rate(100s),bytes_out_rate(60s)\n    server test1 127.0.0.1:21081\n\n\
+     backend st_ipv6\n    stick-table type ipv6 size 1k expire 10m store gpc0,http_req_cnt\n\n\
+     backend st_int\n    stick-table type integer size 1k expire 10m store gpc0\n\n\
+     backend st_str\n    stick-table type string len 32 size 1k expire 10m store gpc0,http_req_cnt\n\n\
+     backend st_bin\n    stick-table type binary len 8 size 1k expire 10m store gpc0,http_req_cnt\n"
+        .to_string()
+}
+
+/// Drops the `0x...:` entry ids and `exp=` values, which change run to run.
+fn stable(text: &str) -> String {
+    text.lines()
+        .map(|l| {
+            let l = l
+                .split_once(": key=")
+                .map_or(l.to_string(), |(_, r)| format!("key={r}"));
+            l.split(' ')
+                .map(|w| if w.starts_with("exp=") { "exp=X" } else { w })
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[test]
+fn show_set_clear_table_and_their_errors() {
+    if skip_without("socat") {
+        return;
+    }
+    let api = Api::start("api-tables", &tables_cfg());
+    for key in ["127.0.0.1", "127.0.0.2", "127.0.0.3", "127.0.0.4"] {
+        assert_eq!(
+            api.cmd(&format!("set table http key {key} data.gpc0 0")),
+            "\n"
+        );
+    }
+    assert_eq!(api.cmd("set table http key 127.0.0.1 data.gpc0 1"), "\n");
+    assert_eq!(
+        api.cmd("show table"),
+        "# table: st_bin, type: binary, size:1024, used:0\n\
+         # table: st_str, type: string, size:1024, used:0\n\
+         # table: st_int, type: integer, size:1024, used:0\n\
+         # table: st_ipv6, type: ipv6, size:1024, used:0\n\
+         # table: test1, type: ip, size:204800, used:0\n\
+         # table: http, type: ip, size:204800, used:4\n\n"
+    );
+    assert_eq!(
+        stable(&api.cmd("show table http")),
+        "# table: http, type: ip, size:204800, used:4\n\
+         key=127.0.0.1 use=0 exp=X gpc0=1\nkey=127.0.0.2 use=0 exp=X gpc0=0\n\
+         key=127.0.0.3 use=0 exp=X gpc0=0\nkey=127.0.0.4 use=0 exp=X gpc0=0\n"
+    );
+    assert_eq!(
+        stable(&api.cmd("show table http data.gpc0 gt 0")),
+        "# table: http, type: ip, size:204800, used:4\nkey=127.0.0.1 use=0 exp=X gpc0=1\n"
+    );
+    assert_eq!(
+        stable(&api.cmd("show table http key 127.0.0.1")),
+        "# table: http, type: ip, size:204800, used:4\nkey=127.0.0.1 use=0 exp=X gpc0=1\n"
+    );
+    assert_eq!(api.cmd("show table http key 127.0.0.99"), "\n");
+    assert_eq!(
+        api.cmd("set table test1 key 127.0.0.60 data.conn_rate 7"),
+        "\n"
+    );
+    assert_eq!(
+        stable(&api.cmd("show table test1 key 127.0.0.60")),
+        "# table: test1, type: ip, size:204800, used:1\nkey=127.0.0.60 use=0 exp=X conn_rate(100000)=7 bytes_out_rate(60000)=0\n"
+    );
+    assert_eq!(api.cmd("set table st_int key 42 data.gpc0 3"), "\n");
+    assert_eq!(
+        api.cmd("set table st_ipv6 key 2001:db8::1 data.gpc0 9"),
+        "\n"
+    );
+    assert_eq!(
+        stable(&api.cmd("show table st_ipv6")),
+        "# table: st_ipv6, type: ipv6, size:1024, used:1\nkey=2001:db8::1 use=0 exp=X gpc0=9 http_req_cnt=0\n"
+    );
+    assert_eq!(
+        api.cmd("set table st_str key bob\\ smith data.gpc0 1"),
+        "\n"
+    );
+    assert_eq!(
+        stable(&api.cmd("show table st_str key bob\\ smith")),
+        "# table: st_str, type: string, size:1024, used:1\nkey=bob\\ smith use=0 exp=X gpc0=1 http_req_cnt=0\n"
+    );
+    assert_eq!(api.cmd("set table http key 127.0.0.50 data.gpc0 2"), "\n");
+    assert_eq!(api.cmd("clear table http key 127.0.0.50"), "\n");
+    assert_eq!(api.cmd("clear table http data.gpc0 gt 0"), "\n");
+    assert_eq!(
+        api.cmd("show table http data.gpc0 gt 0"),
+        "# table: http, type: ip, size:204800, used:3\n\n"
+    );
+    assert_eq!(api.cmd("clear table http"), "\n");
+    assert_eq!(
+        api.cmd("show table http"),
+        "# table: http, type: ip, size:204800, used:0\n\n"
+    );
+    assert_eq!(api.cmd("clear table http key 127.0.0.99"), "\n");
+    let errors = [
+        ("show table nosuch", "No such table\n\n"),
+        ("show table http key", "Key value expected\n\n"),
+        ("show table http key notanip", "\n"),
+        (
+            "show table http data.nosuch gt 0",
+            "Filter entry #1: Unknown data type\n\n",
+        ),
+        (
+            "show table http data.gpc0 xx 0",
+            "Filter entry #1: Require and operator among \"eq\", \"ne\", \"le\", \"ge\", \"lt\", \"gt\"\n\n",
+        ),
+        (
+            "show table http data.gpc0 gt abc",
+            "Filter entry #1: Require a valid integer value to compare against\n\n",
+        ),
+        (
+            "show table http data.conn_rate gt 0",
+            "Filter entry #1: Data type not stored in this table\n\n",
+        ),
+        (
+            "show table http foo",
+            "Optional argument only supports \"data.<store_data_type>\" <operator> <value> and key <key>\n\n",
+        ),
+        (
+            "show table http data.gpc0 gt 0 data.gpc0 lt 5 data.gpc0 ne 3 data.gpc0 ge 0 data.gpc0 le 9",
+            "Detected extra data in filter, 16th word of input, after '0'\n\n",
+        ),
+        (
+            "set table http key 127.0.0.1 data.gpc0",
+            "Require a valid integer value to store\n\n",
+        ),
+        (
+            "set table http key 127.0.0.1 data.nosuch 1",
+            "Unknown data type\n\n",
+        ),
+        (
+            "set table http key 127.0.0.1 data.conn_rate 1",
+            "Data type not stored in this table\n\n",
+        ),
+        (
+            "set table nosuch key 127.0.0.1 data.gpc0 1",
+            "No such table\n\n",
+        ),
+        (
+            "set table http 127.0.0.1 data.gpc0 1",
+            "Required arguments: <table> key <key> [data.<store_data_type> <value>]*\n\n",
+        ),
+        (
+            "set table http key 127.0.0.1 gpc0 1",
+            "\"data.<type>\" followed by a value expected\n\n",
+        ),
+        (
+            "set table http data.gpc0 gt 0",
+            "content-based lookup is only supported with the \"show\" and \"clear\" actions\n\n",
+        ),
+        ("set table st_int key -7 data.gpc0 1", "Invalid key\n\n"),
+        (
+            "set table st_ipv6 key 127.0.0.1 data.gpc0 2",
+            "Invalid key\n\n",
+        ),
+        (
+            "set table st_bin key 0102 data.gpc0 1",
+            "Inserting keys into tables of type other than ip, ipv6, string and integer is not supported\n\n",
+        ),
+        ("clear table nosuch key 127.0.0.1", "No such table\n\n"),
+        (
+            "clear table http foo",
+            "Required arguments: <table> \"data.<store_data_type>\" <operator> <value> or <table> key <key>\n\n",
+        ),
+        (
+            "clear table",
+            "Required arguments: <table> \"data.<store_data_type>\" <operator> <value> or <table> key <key>\n\n",
+        ),
+        ("clear table http key", "Key value expected\n\n"),
+        (
+            "user; set table http key 127.0.0.78 data.gpc0 1; clear table http key 127.0.0.77; show table http key 127.0.0.1",
+            "\nPermission denied\n\nPermission denied\n\nPermission denied\n\n",
+        ),
+    ];
+    for (cmd, want) in errors {
+        assert_eq!(api.cmd(cmd), want, "answer to {cmd:?}");
+    }
+    // Values are truncated to 32 bits as in HAProxy.
+    assert_eq!(api.cmd("set table st_int key 7 data.gpc0 -1"), "\n");
+    assert!(
+        api.cmd("show table st_int key 7")
+            .contains(" gpc0=4294967295\n")
+    );
+    assert!(api.tables.by_name("st_int").is_some_and(|t| t.len() == 2));
+    api.stop();
+}
+
+/// The `show stat` header of HAProxy 2.6, verbatim.
+const STAT_HEADER: &str = "# pxname,svname,qcur,qmax,scur,smax,slim,stot,bin,bout,dreq,dresp,ereq,econ,eresp,wretr,wredis,status,weight,act,bck,chkfail,chkdown,lastchg,downtime,qlimit,pid,iid,sid,throttle,lbtot,tracked,type,rate,rate_lim,rate_max,check_status,check_code,check_duration,hrsp_1xx,hrsp_2xx,hrsp_3xx,hrsp_4xx,hrsp_5xx,hrsp_other,hanafail,req_rate,req_rate_max,req_tot,cli_abrt,srv_abrt,comp_in,comp_out,comp_byp,comp_rsp,lastsess,last_chk,last_agt,qtime,ctime,rtime,ttime,agent_status,agent_code,agent_duration,check_desc,agent_desc,check_rise,check_fall,check_health,agent_rise,agent_fall,agent_health,addr,cookie,mode,algo,conn_rate,conn_rate_max,conn_tot,intercepted,dcon,dses,wrew,connect,reuse,cache_lookups,cache_hits,srv_icur,src_ilim,qtime_max,ctime_max,rtime_max,ttime_max,eint,idle_conn_cur,safe_conn_cur,used_conn_cur,need_conn_est,uweight,agg_server_status,agg_server_check_status,agg_check_status,-,ssl_sess,ssl_reused_sess,ssl_failed_handshake,h2_headers_rcvd,h2_data_rcvd,h2_settings_rcvd,h2_rst_stream_rcvd,h2_goaway_rcvd,h2_detected_conn_protocol_errors,h2_detected_strm_protocol_errors,h2_rst_stream_resp,h2_goaway_resp,h2_open_connections,h2_backend_open_streams,h2_total_connections,h2_backend_total_streams,h1_open_connections,h1_open_streams,h1_total_connections,h1_total_streams,h1_bytes_in,h1_bytes_out,h1_spliced_bytes_in,h1_spliced_bytes_out,\n";
+
+/// `(pxname, svname, status, weight, act, iid, sid, type)` of each row.
+fn stat_summary(csv: &str) -> Vec<String> {
+    csv.lines()
+        .filter(|l| !l.starts_with('#') && !l.is_empty())
+        .map(|l| {
+            let f: Vec<&str> = l.split(',').collect();
+            assert_eq!(f.len(), 129, "128 fields and a trailing comma: {l}");
+            [0, 1, 17, 18, 19, 27, 28, 32].map(|i| f[i]).join(",")
+        })
+        .collect()
+}
+
+#[test]
+fn show_stat_rows_filters_and_state_changes() {
+    if skip_without("socat") {
+        return;
+    }
+    let api = Api::start("api-stat", &weights_cfg());
+    let all = api.cmd("show stat");
+    assert!(all.starts_with(STAT_HEADER));
+    assert!(all.ends_with(",\n\n"));
+    assert_eq!(
+        stat_summary(&all),
+        [
+            "www,FRONTEND,OPEN,,,2,0,0",
+            "app,web1,UP,10,1,3,1,2",
+            "app,web2,UP,20,1,3,2,2",
+            "app,web3,UP,30,1,3,3,2",
+            "app,BACKEND,UP,60,3,3,0,1",
+        ]
+    );
+    assert_eq!(
+        stat_summary(&api.cmd("show stat 3 2 -1")),
+        ["app,BACKEND,UP,60,3,3,0,1"]
+    );
+    assert_eq!(
+        stat_summary(&api.cmd("show stat app 4 2")),
+        ["app,web2,UP,20,1,3,2,2"]
+    );
+    assert_eq!(
+        stat_summary(&api.cmd("show stat -1 1 -1")),
+        ["www,FRONTEND,OPEN,,,2,0,0"]
+    );
+    assert_eq!(api.cmd("show stat 9 -1 -1"), format!("{STAT_HEADER}\n"));
+    assert_eq!(api.cmd("disable server app/web2"), "\n");
+    assert_eq!(api.cmd("set server app/web3 state drain"), "\n");
+    assert_eq!(api.cmd("set weight app/web1 0"), "\n");
+    assert_eq!(
+        stat_summary(&api.cmd("show stat -1 6 -1")),
+        [
+            "app,web1,UP,0,1,3,1,2",
+            "app,web2,MAINT,20,1,3,2,2",
+            "app,web3,DRAIN,30,1,3,3,2",
+            "app,BACKEND,DOWN,0,0,3,0,1",
+        ]
+    );
+    assert_eq!(api.cmd("enable server app/web2"), "\n");
+    assert_eq!(
+        stat_summary(&api.cmd("show stat -1 4 2")),
+        ["app,web2,UP 1/2,20,1,3,2,2"]
+    );
+    let state = api.cmd("show servers state app");
+    let lines: Vec<&str> = state.lines().collect();
+    assert_eq!(lines[0], "1");
+    assert!(lines[1].starts_with("# be_id be_name srv_id srv_name srv_addr srv_op_state"));
+    assert_eq!(
+        lines[2].split(' ').take(9).collect::<Vec<_>>().join(" "),
+        "3 app 1 web1 127.0.0.1 2 0 0 10"
+    );
+    assert_eq!(
+        lines[4].split(' ').take(9).collect::<Vec<_>>().join(" "),
+        "3 app 3 web3 127.0.0.1 2 8 30 30"
+    );
+    assert!(lines[4].ends_with(" 6 0 0 0 - 21093 - 0 0 - - 0"));
+    let typed = api.cmd("show stat 3 4 1 typed");
+    assert!(typed.starts_with("S.3.1.0.pxname.1:KNS:str:app\nS.3.1.1.svname.1:KNS:str:web1\n"));
+    assert!(typed.contains("S.3.1.17.status.1:SGP:str:UP\n"));
+    assert!(api.program.find_proxy("app").is_some());
+    api.stop();
+}
+
+#[test]
+fn show_info_has_every_key_hatop_requires() {
+    if skip_without("socat") {
+        return;
+    }
+    let api = Api::start("api-info", &weights_cfg());
+    let info = api.cmd("show info");
+    for key in [
+        "Name",
+        "Version",
+        "Release_date",
+        "Nbproc",
+        "Process_num",
+        "Pid",
+        "Uptime",
+        "Maxconn",
+        "CurrConns",
+        "Maxpipes",
+        "PipesUsed",
+        "Tasks",
+        "Run_queue",
+        "node",
+    ] {
+        assert!(
+            info.lines().any(|l| l.starts_with(&format!("{key}: "))),
+            "show info lacks {key}: {info}"
+        );
+    }
+    assert!(info.contains(&format!("\nPid: {}\n", std::process::id())));
+    assert!(info.ends_with("\nTainted: 0\n\n"));
+    let typed = api.cmd("show info typed");
+    assert!(typed.starts_with("0.Name.1:POS:str:lbd\n1.Version.1:POS:str:"));
+    assert!(typed.contains("\n47.Tasks.1:MGP:u32:"));
+    api.stop();
+}
+
+#[test]
+fn socket_mode_is_applied_and_a_stale_file_is_replaced() {
+    if skip_without("socat") {
+        return;
+    }
+    use std::os::unix::fs::PermissionsExt as _;
+    let scratch = Scratch::new("api-stale");
+    let sock = scratch.path.join("admin.sock");
+    // A socket file left by a dead process.
+    drop(std::os::unix::net::UnixListener::bind(&sock).expect("bind a stale socket"));
+    let cfg = weights_cfg().replace("@SOCK@", &sock.display().to_string());
+    let path = scratch.write("lb.cfg", &cfg);
+    let program = Arc::new(lbd::reload::load_program(&[path]).expect("compile").program);
+    let tables = Arc::new(Tables::new(program.tables.clone()));
+    let handle = api::spawn(program, tables).expect("spawn over a stale socket");
+    let mode = std::fs::metadata(&sock)
+        .expect("socket exists")
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o600);
+    assert_eq!(socat(&sock, "show cli level\n"), "admin\n\n");
+    handle.stop();
+    assert!(!sock.exists(), "the socket file is removed on stop");
+}
