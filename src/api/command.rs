@@ -291,6 +291,8 @@ impl Default for Fingerprint {
 
 impl Fingerprint {
     fn add(&mut self, word: &str) {
+        // Classes: 1..=26 letters, 27 digits, 28 anything else and the
+        // word's edges. Row 0 marks which classes occur at all.
         const EDGE: usize = 28;
         let mut from = EDGE;
         for b in word.bytes() {
@@ -299,6 +301,7 @@ impl Fingerprint {
                 b'0'..=b'9' => 27,
                 _ => EDGE,
             };
+            self.0[to] = 1;
             self.0[32 * from + to] = self.0[32 * from + to].wrapping_add(1);
             from = to;
         }

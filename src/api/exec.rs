@@ -241,6 +241,10 @@ fn set_admin(sv: &Server, state: AdminState) {
     let now = crate::clock::monotonic_ms();
     let was = sv.state.admin();
     sv.state.set_admin(state, now);
+    if sv.check.is_none() && state == AdminState::Maint {
+        let seen = format::stat::rows::UNCHECKED_MAINT_SEEN;
+        sv.state.check_health.store(seen, Ordering::Relaxed);
+    }
     if let Some(check) = sv.check
         && was == AdminState::Maint
         && state != AdminState::Maint

@@ -193,10 +193,12 @@ fn backend_side(row: &mut Row<'_>, c: &Counters, mode: Mode) {
 /// up. lbd's checker leaves it below `rise` for a server that has been up
 /// from the start, which HAProxy shows as fully up.
 pub fn health(s: &Server) -> u32 {
-    let Some(c) = s.check else {
-        return 2;
-    };
     let h = s.state.check_health.load(Ordering::Relaxed);
+    let Some(c) = s.check else {
+        // HAProxy starts unchecked servers at the default `rise` and zeroes
+        // it for good when they enter maintenance.
+        return if h == UNCHECKED_MAINT_SEEN { 0 } else { 2 };
+    };
     let top = c.rise + c.fall - 1;
     if s.state.admin() == AdminState::Maint {
         0
@@ -206,6 +208,10 @@ pub fn health(s: &Server) -> u32 {
         h.min(top)
     }
 }
+
+/// `check_health` of a server without `check` once it has been in
+/// maintenance (no checker ever writes it for such a server).
+pub const UNCHECKED_MAINT_SEEN: u32 = u32::MAX;
 
 /// The `status` column of a server.
 pub fn server_status(s: &Server) -> String {
@@ -315,6 +321,7 @@ pub fn backend_row<'a>(program: &Program, p: &'a Proxy, now_ms: u64) -> Row<'a> 
     let mut row = Row::new(RowKind::Backend, p, "BACKEND", 0);
     backend_side(&mut row, c, p.mode);
     row.set(col::SLIM, fullconn(program, p));
+    row.text(col::ALGO, p.balance.as_keyword());
     row.set(col::DREQ, rd(&c.denied_req));
     let (weight, act, bck) = usable(p);
     let up = p.servers.is_empty() || act + bck > 0;
