@@ -6,6 +6,8 @@
 //! [`units`] parsers that `compile` applies to words.
 
 pub mod ast;
+mod blocks;
+pub mod cond;
 pub mod diag;
 pub mod lexer;
 mod load;

@@ -1,6 +1,7 @@
 //! One file's text → its sections. A bad line is reported and skipped; the
 //! next line is parsed as if nothing happened, so every error of a file is
-//! reported, in source order.
+//! reported, in source order. Conditional blocks (`.if` ... `.endif`) are
+//! applied here, so the sections only hold the lines of chosen branches.
 
 use nom::bytes::complete::{tag, take_till};
 use nom::combinator::opt;
@@ -8,6 +9,7 @@ use nom::sequence::terminated;
 use nom::{IResult, Parser};
 
 use super::ast::{LineDecl, SectionDecl, SectionKind, Word};
+use super::blocks::Blocks;
 use super::diag::Diagnostic;
 use super::lexer::{LinePos, SplitLine, split_line};
 use super::source::{FileId, Span};
@@ -26,6 +28,7 @@ pub fn parse_file(file: FileId, bytes: &[u8], env: &dyn Fn(&str) -> Option<Strin
     let mut out = ParsedFile::default();
     let mut rest = bytes;
     let mut line_no = 0u32;
+    let mut blocks = Blocks::default();
     while !rest.is_empty() {
         let Ok((next, line)) = next_line(rest) else {
             // `take_till` and `opt` cannot fail on complete input; stop
@@ -41,12 +44,16 @@ pub fn parse_file(file: FileId, bytes: &[u8], env: &dyn Fn(&str) -> Option<Strin
         };
         match line_words(line, pos, env) {
             Ok(split) => {
-                add_line(&mut out, pos, split.words);
+                let directive = blocks.directive(&split.words, env, &mut out.diagnostics);
+                if !directive && blocks.active() {
+                    add_line(&mut out, pos, split.words);
+                }
                 out.diagnostics.extend(split.warning);
             }
             Err(diagnostic) => out.diagnostics.push(diagnostic),
         }
     }
+    blocks.finish(&mut out.diagnostics);
     out
 }
 

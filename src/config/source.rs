@@ -22,6 +22,9 @@ pub struct SourceFile {
     /// The path as given (or as found in a directory), used in messages.
     pub path: PathBuf,
     pub text: String,
+    /// Byte offset of the start of each line, so that quoting a line for a
+    /// diagnostic does not scan the file again.
+    line_starts: Vec<usize>,
 }
 
 /// Every file loaded for one configuration, so that diagnostics can quote
@@ -39,7 +42,14 @@ impl SourceMap {
     /// Adds a file's text and returns its id.
     pub fn add(&mut self, path: PathBuf, text: String) -> FileId {
         let id = FileId(u32::try_from(self.files.len()).unwrap_or(u32::MAX));
-        self.files.push(SourceFile { path, text });
+        let line_starts = std::iter::once(0)
+            .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+            .collect();
+        self.files.push(SourceFile {
+            path,
+            text,
+            line_starts,
+        });
         id
     }
 
@@ -55,10 +65,13 @@ impl SourceMap {
     pub fn line_text(&self, id: FileId, line: u32) -> Option<&str> {
         let file = self.file(id)?;
         let index = usize::try_from(line).ok()?.checked_sub(1)?;
-        file.text
-            .split('\n')
-            .nth(index)
-            .map(|l| l.strip_suffix('\r').unwrap_or(l))
+        let start = *file.line_starts.get(index)?;
+        let end = file
+            .line_starts
+            .get(index + 1)
+            .map_or(file.text.len(), |next| next - 1);
+        let l = file.text.get(start..end)?;
+        Some(l.strip_suffix('\r').unwrap_or(l))
     }
 
     pub fn files(&self) -> impl Iterator<Item = (FileId, &SourceFile)> {

@@ -77,7 +77,19 @@ fn parse_bytes_uses_the_given_environment() {
 #[test]
 fn valid_corpus_parses_cleanly() {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("grammar/corpus/valid");
-    let loaded = load_with_env(&[dir], &|_| None);
+    let loaded = load_with_env(&[dir.clone()], &|_| None);
     assert!(loaded.config.sections.len() >= 8);
     assert_eq!(loaded.diagnostics, []);
+    let files = [dir.join("conditions.cfg"), dir.join("quoting.cfg")];
+    let loaded = load_with_env(&files, &|_| None);
+    let maxconn: Vec<&str> = loaded
+        .config
+        .sections
+        .iter()
+        .flat_map(|s| &s.lines)
+        .filter(|l| l.keyword().text == "maxconn")
+        .map(|l| l.args()[0].text.as_str())
+        .collect();
+    // conditions.cfg keeps only its `.elif` branch; quoting.cfg has 100.
+    assert_eq!(maxconn, ["500", "100"]);
 }

@@ -151,3 +151,49 @@ fn old_mac_line_endings_are_warned_about() {
     );
     assert!(parsed.sections[0].lines.is_empty());
 }
+
+#[test]
+fn conditional_blocks_keep_the_chosen_branch() {
+    let text = "global\n.if 0\n a\n.elif 1\n b\n .if 1\n  c\n .endif\n.else\n d\n.endif\n e\n";
+    let parsed = parse(text);
+    assert_eq!(parsed.diagnostics, []);
+    let kept: Vec<&str> = parsed.sections[0]
+        .lines
+        .iter()
+        .map(|l| l.keyword().text.as_str())
+        .collect();
+    assert_eq!(kept, ["b", "c", "e"]);
+}
+
+#[test]
+fn conditional_block_errors_match_haproxy() {
+    let parsed = parse(
+        "global\n.endif\n.if 1\n.else\n.else\n.elif 1\n.endif x\n.if bogus(x)\n.if 0\n 'q\n.alert \"stop\"\n.endif\n",
+    );
+    assert_eq!(
+        messages(&parsed),
+        [
+            (2, 1, "lone '.endif' with no matching '.if'"),
+            (5, 1, "'.else' after '.else' is not permitted"),
+            (6, 1, "'.elif' after '.else' is not permitted"),
+            (7, 8, "unexpected argument 'x' for '.endif'"),
+            (
+                8,
+                5,
+                "unparsable conditional expression 'bogus(x)' in '.if'"
+            ),
+            (10, 2, "unmatched quote"),
+            (8, 1, "non-terminated '.if' block"),
+        ]
+    );
+}
+
+#[test]
+fn warning_and_alert_directives_are_diagnostics() {
+    let parsed = parse("global\n.warning \"w\"\n.alert a b\n.notice n\n.if 0\n.alert no\n.endif\n");
+    assert_eq!(messages(&parsed), [(2, 1, "w"), (3, 1, "a b")]);
+    assert_eq!(
+        parsed.diagnostics[0].severity,
+        crate::config::diag::Severity::Warning
+    );
+}
