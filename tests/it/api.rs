@@ -991,3 +991,47 @@ fn hostile_clients_neither_block_others_nor_crash_the_api() {
     assert_eq!(api.cmd("show cli level"), "admin\n\n");
     api.stop();
 }
+
+#[test]
+fn stats_page_csv_and_prometheus_formatters_share_the_numbers() {
+    if skip_without("socat") {
+        return;
+    }
+    let api = Api::start("api-formatters", &tables_cfg());
+    assert_eq!(api.cmd("set table http key 10.0.0.1 data.gpc0 1"), "\n");
+    let be = api.program.find_proxy("test1").expect("test1");
+    be.servers[0].state.counters.http_responses[1]
+        .fetch_add(7, std::sync::atomic::Ordering::Relaxed);
+
+    let csv = api::format::stat_csv(&api.program);
+    assert_eq!(format!("{csv}\n"), api.cmd("show stat"));
+
+    let text = api::format::prometheus(&api.program, &api.tables);
+    for want in [
+        "# TYPE haproxy_server_http_responses_total counter\n",
+        "haproxy_server_http_responses_total{proxy=\"test1\",server=\"test1\",code=\"2xx\"} 7\n",
+        "haproxy_backend_status{proxy=\"test1\",state=\"UP\"} 1\n",
+        "haproxy_frontend_status{proxy=\"http\",state=\"UP\"} 1\n",
+        "haproxy_server_status{proxy=\"test1\",server=\"test1\",state=\"UP\"} 1\n",
+        "haproxy_sticktable_used{name=\"http\"} 1\n",
+        "\nhaproxy_process_max_connections 4096\n",
+    ] {
+        assert!(
+            text.contains(want),
+            "prometheus text lacks {want:?}:\n{text}"
+        );
+    }
+    for line in text.lines().filter(|l| !l.starts_with('#')) {
+        let (name, value) = line.rsplit_once(' ').expect("name and value");
+        assert!(name.starts_with("haproxy_"), "{line}");
+        assert!(value.parse::<u64>().is_ok(), "{line}");
+    }
+
+    let html = api::format::stats_html(&api.program, Some(5));
+    assert!(html.contains("<meta http-equiv=\"refresh\" content=\"5\">"));
+    assert!(html.contains("<th colspan=\"16\">test1</th>"));
+    assert!(html.contains("<td>FRONTEND</td><td>OPEN</td>"));
+    assert!(html.contains("<td>test1</td><td>no check</td>"));
+    assert!(html.ends_with("</body></html>\n"));
+    api.stop();
+}

@@ -26,7 +26,11 @@ impl Family<'_> {
     }
 
     fn sample(&mut self, name: &str, labels: &str, value: u64) {
-        let done = writeln!(self.out, "haproxy_{name}{{{labels}}} {value}");
+        let done = if labels.is_empty() {
+            writeln!(self.out, "haproxy_{name} {value}")
+        } else {
+            writeln!(self.out, "haproxy_{name}{{{labels}}} {value}")
+        };
         debug_assert!(done.is_ok(), "writing to a String cannot fail");
     }
 }
