@@ -23,6 +23,8 @@ use std::sync::atomic::AtomicU64;
 use std::thread::JoinHandle;
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use parking_lot::RwLock;
+
 use crate::compile::program::Program;
 use crate::stick::Tables;
 
@@ -33,7 +35,39 @@ pub struct Ctx {
     /// Wall-clock start of the process, in seconds since the epoch.
     pub start_unix_s: u64,
     /// Connections accepted on the stats sockets so far.
-    pub cli_conns: AtomicU64,
+    pub cli_conns: Arc<AtomicU64>,
+}
+
+/// The context commands run against, replaced on reload: each command
+/// takes the current one, so a reload never changes the program under a
+/// running command.
+pub struct Live {
+    current: RwLock<Arc<Ctx>>,
+}
+
+impl Live {
+    pub fn new(ctx: Ctx) -> Live {
+        Live {
+            current: RwLock::new(Arc::new(ctx)),
+        }
+    }
+
+    /// The context now.
+    pub fn get(&self) -> Arc<Ctx> {
+        Arc::clone(&self.current.read())
+    }
+
+    /// Installs a reloaded program and its tables; process facts carry over.
+    pub fn replace(&self, program: Arc<Program>, tables: Arc<Tables>) {
+        let mut cur = self.current.write();
+        let next = Ctx {
+            program,
+            tables,
+            start_unix_s: cur.start_unix_s,
+            cli_conns: Arc::clone(&cur.cli_conns),
+        };
+        *cur = Arc::new(next);
+    }
 }
 
 impl Ctx {
@@ -46,7 +80,7 @@ impl Ctx {
             program,
             tables,
             start_unix_s: now.saturating_sub(up).as_secs(),
-            cli_conns: AtomicU64::new(0),
+            cli_conns: Arc::new(AtomicU64::new(0)),
         }
     }
 
@@ -87,7 +121,7 @@ pub struct ApiHandle {
     thread: Option<JoinHandle<()>>,
     stop: tokio::sync::watch::Sender<bool>,
     paths: Vec<PathBuf>,
-    ctx: Arc<Ctx>,
+    live: Arc<Live>,
 }
 
 impl ApiHandle {
@@ -96,9 +130,15 @@ impl ApiHandle {
         &self.paths
     }
 
-    /// The shared context (for the stats page and Prometheus callbacks).
-    pub fn ctx(&self) -> &Arc<Ctx> {
-        &self.ctx
+    /// The current context (for the stats page and Prometheus callbacks).
+    pub fn ctx(&self) -> Arc<Ctx> {
+        self.live.get()
+    }
+
+    /// After a reload: later commands see the new program and tables. The
+    /// stats sockets themselves stay as they were bound.
+    pub fn set_program(&self, program: Arc<Program>, tables: Arc<Tables>) {
+        self.live.replace(program, tables);
     }
 
     /// Stops serving, waits for the thread and removes the socket files.
@@ -136,17 +176,17 @@ pub fn spawn(program: Arc<Program>, tables: Arc<Tables>) -> Result<ApiHandle, Ap
         bound.push(socket::bind(sock)?);
     }
     let paths = bound.iter().map(|b| b.path.clone()).collect();
-    let ctx = Arc::new(Ctx::new(program, tables));
+    let live = Arc::new(Live::new(Ctx::new(program, tables)));
     let (stop, stop_rx) = tokio::sync::watch::channel(false);
-    let thread_ctx = Arc::clone(&ctx);
+    let thread_live = Arc::clone(&live);
     let thread = std::thread::Builder::new()
         .name("lbd-api".into())
-        .spawn(move || socket::serve(thread_ctx, bound, stop_rx))
+        .spawn(move || socket::serve(thread_live, bound, stop_rx))
         .map_err(ApiError::Thread)?;
     Ok(ApiHandle {
         thread: Some(thread),
         stop,
         paths,
-        ctx,
+        live,
     })
 }

@@ -22,7 +22,7 @@ use tokio::net::unix::OwnedWriteHalf;
 use tokio::sync::Semaphore;
 
 use super::command::{self, Outcome, Session};
-use super::{ApiError, Ctx, messages};
+use super::{ApiError, Live, messages};
 use crate::compile::program::{Level, StatsSocket};
 
 /// Largest request line (HAProxy's default `tune.bufsize`).
@@ -80,7 +80,7 @@ pub fn bind(sock: &StatsSocket) -> Result<Bound, ApiError> {
 }
 
 /// The API thread's body: serves every bound socket until `stop` turns true.
-pub fn serve(ctx: Arc<Ctx>, bound: Vec<Bound>, mut stop: tokio::sync::watch::Receiver<bool>) {
+pub fn serve(live: Arc<Live>, bound: Vec<Bound>, mut stop: tokio::sync::watch::Receiver<bool>) {
     let rt = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -97,7 +97,7 @@ pub fn serve(ctx: Arc<Ctx>, bound: Vec<Bound>, mut stop: tokio::sync::watch::Rec
             match tokio::net::UnixListener::from_std(b.listener) {
                 Ok(l) => {
                     tokio::spawn(accept_loop(
-                        Arc::clone(&ctx),
+                        Arc::clone(&live),
                         l,
                         b.level,
                         Arc::clone(&slots),
@@ -115,7 +115,7 @@ pub fn serve(ctx: Arc<Ctx>, bound: Vec<Bound>, mut stop: tokio::sync::watch::Rec
 }
 
 async fn accept_loop(
-    ctx: Arc<Ctx>,
+    live: Arc<Live>,
     listener: tokio::net::UnixListener,
     level: Level,
     slots: Arc<Semaphore>,
@@ -126,11 +126,12 @@ async fn accept_loop(
         };
         match listener.accept().await {
             Ok((stream, _)) => {
+                let ctx = live.get();
                 ctx.cli_conns.fetch_add(1, Ordering::Relaxed);
-                let ctx = Arc::clone(&ctx);
+                let timeout_ms = ctx.program.global.stats_timeout_ms;
+                let live = Arc::clone(&live);
                 tokio::spawn(async move {
-                    let timeout_ms = ctx.program.global.stats_timeout_ms;
-                    serve_client(&ctx, stream, level, timeout_ms).await;
+                    serve_client(&live, stream, level, timeout_ms).await;
                     drop(permit);
                 });
             }
@@ -145,7 +146,7 @@ async fn accept_loop(
 
 /// Serves one client until it quits, times out, or (without prompt mode)
 /// its first lines are answered.
-pub async fn serve_client(ctx: &Ctx, stream: UnixStream, level: Level, timeout_ms: u64) {
+pub async fn serve_client(live: &Live, stream: UnixStream, level: Level, timeout_ms: u64) {
     let (mut rd, mut wr) = stream.into_split();
     let mut session = Session {
         level,
@@ -164,7 +165,7 @@ pub async fn serve_client(ctx: &Ctx, stream: UnixStream, level: Level, timeout_m
             }
             ran = true;
             let text = String::from_utf8_lossy(&line);
-            match run_line(ctx, &mut session, &text, &mut wr).await {
+            match run_line(live, &mut session, &text, &mut wr).await {
                 Ok(true) => {}
                 Ok(false) | Err(_) => return,
             }
@@ -194,7 +195,7 @@ pub async fn serve_client(ctx: &Ctx, stream: UnixStream, level: Level, timeout_m
 /// Runs every command of one line, writing each answer and terminator.
 /// Returns whether the connection stays open (`false` after `quit`).
 async fn run_line(
-    ctx: &Ctx,
+    live: &Live,
     session: &mut Session,
     line: &str,
     wr: &mut OwnedWriteHalf,
@@ -202,7 +203,7 @@ async fn run_line(
     for cmd in command::split_commands(line) {
         let args = command::words(cmd);
         crate::clock::refresh();
-        let outcome = command::run(ctx, session, &args);
+        let outcome = command::run(&live.get(), session, &args);
         let timeout_ms = session.timeout_ms;
         match outcome {
             Outcome::Quit => return Ok(false),

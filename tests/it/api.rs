@@ -1035,3 +1035,25 @@ fn stats_page_csv_and_prometheus_formatters_share_the_numbers() {
     assert!(html.ends_with("</body></html>\n"));
     api.stop();
 }
+
+#[test]
+fn a_reloaded_program_is_seen_by_later_commands() {
+    if skip_without("socat") {
+        return;
+    }
+    let api = Api::start("api-reload", &weights_cfg());
+    let dir = Scratch::new("api-reload-next");
+    let next = weights_cfg()
+        .replace("@SOCK@", &dir.path.join("unused.sock").display().to_string())
+        .replace("server web3 127.0.0.1:21093 weight 30 check\n", "server web3 127.0.0.1:21093 weight 30 check\n    server web4 127.0.0.1:21094 weight 40\n");
+    let path = dir.write("next.cfg", &next);
+    let program = Arc::new(lbd::reload::load_program(&[path]).expect("compile").program);
+    let tables = Arc::new(Tables::new(program.tables.clone()));
+    assert_eq!(api.cmd("get weight app/web4"), "No such server.\n\n");
+    api.handle
+        .as_ref()
+        .expect("running")
+        .set_program(program, tables);
+    assert_eq!(api.cmd("get weight app/web4"), "40 (initial 40)\n\n");
+    api.stop();
+}
