@@ -111,7 +111,7 @@ pub fn show_sess(ctx: &Ctx, _: &mut Session, _: &[String]) -> Outcome {
 }
 
 pub fn show_errors(ctx: &Ctx, _: &mut Session, args: &[String]) -> Outcome {
-    Outcome::Text(format::errors::show(ctx, args.get(2).map(String::as_str)))
+    Outcome::Text(format::errors::show(ctx, &args[2..]))
 }
 
 /// Finds `<backend>/<server>` as HAProxy's CLI does, with its texts.

@@ -3,6 +3,10 @@
 
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 
+use parking_lot::Mutex;
+
+use super::capture::ErrorCapture;
+
 /// Counters shared by frontends, backends and servers. Not every field is
 /// meaningful for every kind; the unused ones stay 0.
 #[derive(Debug, Default)]
@@ -53,6 +57,11 @@ pub struct Counters {
     /// Frontend only: `disable frontend` paused its listeners (new
     /// connections are not accepted until `enable frontend`).
     pub paused: AtomicBool,
+    /// Messages captured for `show errors` on this side, in total.
+    pub captured: AtomicU64,
+    /// The last captured message: requests on a frontend, responses on a
+    /// backend.
+    pub last_error: Mutex<Option<Box<ErrorCapture>>>,
 }
 
 impl Counters {
@@ -81,6 +90,12 @@ impl Counters {
             .cur_sessions
             .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |c| c.checked_sub(1));
         debug_assert!(closed.is_ok() || cfg!(test), "a session was closed twice");
+    }
+
+    /// Keeps `capture` as the last error of this side (`show errors`).
+    pub fn capture(&self, capture: ErrorCapture) {
+        self.captured.fetch_add(1, Ordering::Relaxed);
+        *self.last_error.lock() = Some(Box::new(capture));
     }
 
     pub fn is_paused(&self) -> bool {

@@ -1057,3 +1057,35 @@ fn a_reloaded_program_is_seen_by_later_commands() {
     assert_eq!(api.cmd("get weight app/web4"), "40 (initial 40)\n\n");
     api.stop();
 }
+
+#[test]
+fn show_errors_reports_captured_requests() {
+    if skip_without("socat") {
+        return;
+    }
+    let api = Api::start("api-errors-capture", &weights_cfg());
+    let empty = api.cmd("show errors");
+    assert!(empty.starts_with("Total events captured on ["), "{empty}");
+    assert!(empty.ends_with("] : 0\n\n"), "{empty}");
+    let fe = api.program.find_proxy("www").expect("www");
+    fe.frontend_counters.capture(lbd::stats::ErrorCapture {
+        when_unix_ms: 1_795_388_834_186,
+        kind: lbd::stats::CaptureKind::Request,
+        src: Some("127.0.0.12:47919".parse().expect("addr")),
+        peer_proxy: None,
+        server: None,
+        error_pos: 7,
+        bytes: b"GET /a b c HTTP/1.1\r\nHost: test1.com\r\n\r\n"
+            .to_vec()
+            .into(),
+    });
+    let one = api.cmd("show errors");
+    let body = one.split_once('\n').map(|(_, b)| b).expect("two parts");
+    assert!(one.lines().next().is_some_and(|l| l.ends_with("] : 1")));
+    assert_eq!(
+        body,
+        " \n[22/Nov/2026:23:07:14.186] frontend www (#2): invalid request\n  backend <NONE> (#-1), server <NONE> (#-1), event #0, src 127.0.0.12:47919\n  len 40, error at position 7\n  \n  00000  GET /a b c HTTP/1.1\\r\\n\n  00021  Host: test1.com\\r\\n\n  00038  \\r\\n\n\n"
+    );
+    assert!(api.cmd("show errors app response").ends_with("] : 1\n\n"));
+    api.stop();
+}
