@@ -774,6 +774,33 @@ fn same_answers_as_haproxy_on_the_same_config() {
         );
     }
 
+    let keys = |info: String| -> Vec<String> {
+        info.lines()
+            .map(|l| l.split(':').next().unwrap_or("").to_string())
+            .collect()
+    };
+    assert_eq!(
+        keys(api.cmd("show info")),
+        keys(hap("show info")),
+        "show info keys"
+    );
+    let typed_keys = |typed: String| -> Vec<String> {
+        typed
+            .lines()
+            .map(|l| l.rsplitn(2, ':').nth(1).unwrap_or("").to_string())
+            .collect()
+    };
+    assert_eq!(
+        typed_keys(api.cmd("show info typed")),
+        typed_keys(hap("show info typed")),
+        "show info typed"
+    );
+    assert_eq!(
+        typed_keys(api.cmd("show stat typed")),
+        typed_keys(hap("show stat typed")),
+        "show stat typed"
+    );
+
     let (ours, theirs) = (api.cmd("show stat"), hap("show stat"));
     assert_eq!(
         ours.lines().next(),
@@ -1115,7 +1142,8 @@ impl Origin {
                 std::thread::spawn(move || {
                     let mut head = Vec::new();
                     let mut byte = [0u8; 1];
-                    while !head.ends_with(b"\r\n\r\n") && conn.read(&mut byte).is_ok_and(|n| n == 1) {
+                    while !head.ends_with(b"\r\n\r\n") && conn.read(&mut byte).is_ok_and(|n| n == 1)
+                    {
                         head.push(byte[0]);
                     }
                     let reply = format!(
@@ -1143,7 +1171,10 @@ fn lbd_serving(dir: &Scratch, cfg: &str) -> Option<(crate::harness::Proc, PathBu
     use crate::harness::{Proc, check, eventually, lbd_bin};
     use std::time::Duration;
     let sock = dir.path.join("admin.sock");
-    let path = dir.write("lb.cfg", &cfg.replace("@SOCK@", &sock.display().to_string()));
+    let path = dir.write(
+        "lb.cfg",
+        &cfg.replace("@SOCK@", &sock.display().to_string()),
+    );
     let checked = check(&dir.path, &[&path]);
     let why = String::from_utf8_lossy(&checked.stderr);
     if !checked.status.success() && why.contains("not supported by lbd yet") {
@@ -1185,7 +1216,9 @@ fn lbd_serving(dir: &Scratch, cfg: &str) -> Option<(crate::harness::Proc, PathBu
 /// One HTTP request through lbd; the origin's name that answered.
 fn through(port: u16) -> Option<String> {
     let reply = http_get(port, "/")?;
-    reply.split_once("\r\n\r\n").map(|(_, body)| body.to_string())
+    reply
+        .split_once("\r\n\r\n")
+        .map(|(_, body)| body.to_string())
 }
 
 fn two_origins_cfg(front: u16, a: &Origin, b: &Origin, track: bool) -> String {
@@ -1232,7 +1265,10 @@ fn set_weight_and_disable_server_steer_real_traffic() {
     assert_eq!(count(front, 40), (10, 30));
     assert_eq!(socat(&sock, "disable server app/b\n"), "\n");
     assert_eq!(count(front, 10), (10, 0));
-    assert_eq!(socat(&sock, "enable server app/b; set weight app/b 100%\n"), "\n\n");
+    assert_eq!(
+        socat(&sock, "enable server app/b; set weight app/b 100%\n"),
+        "\n\n"
+    );
     let (to_a, to_b) = count(front, 20);
     assert!(to_b >= 9, "b takes traffic again: {to_a}/{to_b}");
     let stat = socat(&sock, "show stat -1 4 -1\n");
@@ -1240,7 +1276,12 @@ fn set_weight_and_disable_server_steer_real_traffic() {
         .lines()
         .skip(1)
         .filter(|l| !l.is_empty())
-        .map(|l| l.split(',').nth(30).and_then(|v| v.parse().ok()).expect("lbtot"))
+        .map(|l| {
+            l.split(',')
+                .nth(30)
+                .and_then(|v| v.parse().ok())
+                .expect("lbtot")
+        })
         .collect();
     assert_eq!(lbtot.iter().sum::<u64>(), 90, "{stat}");
 }
@@ -1260,11 +1301,41 @@ fn show_table_after_real_traffic() {
     count(front, 3);
     let table = socat(&sock, "show table www\n");
     let lines: Vec<&str> = table.lines().collect();
-    assert_eq!(lines[0], "# table: www, type: ip, size:1024, used:1", "{table}");
+    assert_eq!(
+        lines[0], "# table: www, type: ip, size:1024, used:1",
+        "{table}"
+    );
     assert!(lines[1].contains(": key=127.0.0.1 use=0 exp="), "{table}");
     // Three connections, one request each: a tracked entry counts the
     // session's HTTP requests too (`haproxy-cli.md` §5.2).
     assert!(lines[1].ends_with(" conn_cnt=3 http_req_cnt=3"), "{table}");
     assert_eq!(socat(&sock, "clear table www\n"), "\n");
-    assert_eq!(socat(&sock, "show table www\n"), "# table: www, type: ip, size:1024, used:0\n\n");
+    assert_eq!(
+        socat(&sock, "show table www\n"),
+        "# table: www, type: ip, size:1024, used:0\n\n"
+    );
+}
+
+#[test]
+fn a_large_table_dump_streams_every_entry() {
+    if skip_without("socat") {
+        return;
+    }
+    let api = Api::start("api-big-table", &tables_cfg());
+    let t = api.tables.by_name("http").expect("http table");
+    let now = lbd::clock::now_ms();
+    for i in 0..100_000u32 {
+        let key = lbd::stick::Key::Ip(std::net::Ipv4Addr::from(0x0a00_0000 + i));
+        assert!(t.touch(&key, now).is_some());
+    }
+    let dump = api.cmd("show table http");
+    assert!(dump.starts_with("# table: http, type: ip, size:204800, used:100000\n"));
+    assert_eq!(
+        dump.lines().filter(|l| l.contains(": key=10.")).count(),
+        100_000
+    );
+    assert!(dump.ends_with(" gpc0=0\n\n"));
+    assert_eq!(api.cmd("clear table http"), "\n");
+    assert!(t.is_empty());
+    api.stop();
 }

@@ -18,7 +18,13 @@ pub fn write(out: &mut String, row: &Row<'_>) {
             Cell::I(v) => v.to_string(),
             Cell::S(s) => s.to_string(),
         };
-        let (mut tags, ty) = TYPED[i];
+        // The `-` separator column is not a field: the per-module fields
+        // after it are numbered from 103 on.
+        if i == col::SEP {
+            continue;
+        }
+        let field = if i > col::SEP { i - 1 } else { i };
+        let (mut tags, ty) = TYPED[field];
         if row.kind == RowKind::Backend {
             tags = match i {
                 col::ACT | col::BCK | col::RATE | col::RATE_MAX => "MGP",
@@ -26,14 +32,15 @@ pub fn write(out: &mut String, row: &Row<'_>) {
             };
         }
         out.push_str(&format!(
-            "{kind}.{}.{}.{i}.{}.1:{tags}:{ty}:{value}\n",
+            "{kind}.{}.{}.{field}.{}.1:{tags}:{ty}:{value}\n",
             row.iid, row.sid, STAT_FIELDS[i]
         ));
     }
 }
 
-/// `(tags, type)` of each column in `show stat typed` (frontend and server
-/// rows; backend rows differ for `act`, `bck`, `rate`, `rate_max`).
+/// `(tags, type)` of each typed field (CSV columns without the `-`
+/// separator; frontend and server rows; backend rows differ for `act`,
+/// `bck`, `rate`, `rate_max`). The last entry is unused.
 pub const TYPED: [(&str, &str); 128] = [
     ("KNS", "str"), // 0
     ("KNS", "str"), // 1
