@@ -787,7 +787,7 @@ fn same_answers_as_haproxy_on_the_same_config() {
     let typed_keys = |typed: String| -> Vec<String> {
         typed
             .lines()
-            .map(|l| l.rsplitn(2, ':').nth(1).unwrap_or("").to_string())
+            .map(|l| l.rsplit_once(':').map_or("", |x| x.0).to_string())
             .collect()
     };
     assert_eq!(
