@@ -133,7 +133,7 @@ pub fn select<'p>(program: &'p Program, req: &StatRequest, now_ms: u64) -> Vec<R
         }
         if req.types & 4 != 0 {
             for s in &p.servers {
-                if req.sid.is_some_and(|sid| sid != s.uuid) || !shown(p, s, req) {
+                if req.sid.is_some_and(|sid| sid != s.uuid) || !shown(s, req) {
                     continue;
                 }
                 rows.push(server_row(program, p, s, now_ms));
@@ -146,8 +146,8 @@ pub fn select<'p>(program: &'p Program, req: &StatRequest, now_ms: u64) -> Vec<R
     rows
 }
 
-fn shown(p: &Proxy, s: &crate::compile::program::Server, req: &StatRequest) -> bool {
-    let _ = p;
+/// Whether `up` / `no-maint` keep a server.
+fn shown(s: &crate::compile::program::Server, req: &StatRequest) -> bool {
     let maint = s.state.admin() == crate::stats::AdminState::Maint;
     !(req.no_maint && maint || req.up_only && !s.state.is_usable())
 }
