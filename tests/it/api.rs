@@ -830,6 +830,18 @@ fn same_answers_as_haproxy_on_the_same_config() {
         servers(hap("show servers state")),
         "show servers state (but the time since the last change)"
     );
+
+    // The same state changes on both, then the same rows and shapes.
+    let changes = "disable server app/web2; set server bt/s1 state drain; set weight ls/l1 0; disable frontend ft";
+    assert_eq!(api.cmd(changes), hap(changes));
+    let (ours, theirs) = (api.cmd("show stat"), hap("show stat"));
+    assert_eq!(stat_summary(&ours), stat_summary(&theirs), "show stat rows after changes");
+    assert_eq!(stat_shape(&ours), stat_shape(&theirs), "show stat empty cells after changes");
+    assert_eq!(
+        servers(api.cmd("show servers state")),
+        servers(hap("show servers state")),
+        "show servers state after changes"
+    );
     api.stop();
 }
 
