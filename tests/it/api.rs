@@ -835,8 +835,16 @@ fn same_answers_as_haproxy_on_the_same_config() {
     let changes = "disable server app/web2; set server bt/s1 state drain; set weight ls/l1 0; disable frontend ft";
     assert_eq!(api.cmd(changes), hap(changes));
     let (ours, theirs) = (api.cmd("show stat"), hap("show stat"));
-    assert_eq!(stat_summary(&ours), stat_summary(&theirs), "show stat rows after changes");
-    assert_eq!(stat_shape(&ours), stat_shape(&theirs), "show stat empty cells after changes");
+    assert_eq!(
+        stat_summary(&ours),
+        stat_summary(&theirs),
+        "show stat rows after changes"
+    );
+    assert_eq!(
+        stat_shape(&ours),
+        stat_shape(&theirs),
+        "show stat empty cells after changes"
+    );
     assert_eq!(
         servers(api.cmd("show servers state")),
         servers(hap("show servers state")),
@@ -1052,7 +1060,8 @@ fn stats_page_csv_and_prometheus_formatters_share_the_numbers() {
         "haproxy_backend_status{proxy=\"test1\",state=\"UP\"} 1\n",
         "haproxy_frontend_status{proxy=\"http\",state=\"UP\"} 1\n",
         "haproxy_server_status{proxy=\"test1\",server=\"test1\",state=\"UP\"} 1\n",
-        "haproxy_sticktable_used{name=\"http\"} 1\n",
+        "haproxy_sticktable_used{name=\"http\",type=\"ip\"} 1\n",
+        "haproxy_frontend_status{proxy=\"http\",state=\"DOWN\"} 0\n",
         "\nhaproxy_process_max_connections 4096\n",
     ] {
         assert!(

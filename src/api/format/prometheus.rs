@@ -227,6 +227,22 @@ fn process(f: &mut Family<'_>, program: &Program) {
         .map(|p| u64::from(p.frontend_counters.cur_sessions.load(Ordering::Relaxed)))
         .sum();
     f.head(
+        "process_uptime_seconds",
+        "gauge",
+        "How long ago this worker process was started (seconds).",
+    );
+    f.sample("process_uptime_seconds", "", up);
+    let threads = program.global.nbthread.map_or_else(
+        || std::thread::available_parallelism().map_or(1, |n| n.get() as u64),
+        u64::from,
+    );
+    f.head(
+        "process_nbthread",
+        "gauge",
+        "Number of started threads (global.nbthread).",
+    );
+    f.sample("process_nbthread", "", threads);
+    f.head(
         "process_current_connections",
         "gauge",
         "Number of active sessions.",
@@ -241,11 +257,17 @@ fn proxy_label(p: &Proxy) -> String {
 fn frontends(f: &mut Family<'_>, program: &Program) {
     f.head("frontend_status", "gauge", "Current status of the service.");
     for p in program.frontends() {
-        let paused = p.frontend_counters.is_paused();
+        let up = !p.frontend_counters.is_paused();
+        let label = proxy_label(p);
         f.sample(
             "frontend_status",
-            &format!("{},state=\"UP\"", proxy_label(p)),
-            u64::from(!paused),
+            &format!("{label},state=\"DOWN\""),
+            u64::from(!up),
+        );
+        f.sample(
+            "frontend_status",
+            &format!("{label},state=\"UP\""),
+            u64::from(up),
         );
     }
     for (name, kind, help, read) in FRONTEND {
@@ -270,9 +292,15 @@ fn backends(f: &mut Family<'_>, program: &Program) {
     for p in program.backends() {
         let (_, act, bck) = usable(p);
         let up = p.servers.is_empty() || act + bck > 0;
+        let label = proxy_label(p);
         f.sample(
             "backend_status",
-            &format!("{},state=\"UP\"", proxy_label(p)),
+            &format!("{label},state=\"DOWN\""),
+            u64::from(!up),
+        );
+        f.sample(
+            "backend_status",
+            &format!("{label},state=\"UP\""),
             u64::from(up),
         );
     }
@@ -438,11 +466,7 @@ fn responses<'c>(
 fn sticktables(f: &mut Family<'_>, tables: &Tables) {
     f.head("sticktable_size", "gauge", "Stick table size.");
     for (_, t) in tables.iter() {
-        f.sample(
-            "sticktable_size",
-            &format!("name=\"{}\"", escape(t.name())),
-            t.size() as u64,
-        );
+        f.sample("sticktable_size", &table_labels(t), t.size() as u64);
     }
     f.head(
         "sticktable_used",
@@ -450,12 +474,13 @@ fn sticktables(f: &mut Family<'_>, tables: &Tables) {
         "Number of entries used in this stick table.",
     );
     for (_, t) in tables.iter() {
-        f.sample(
-            "sticktable_used",
-            &format!("name=\"{}\"", escape(t.name())),
-            t.len() as u64,
-        );
+        f.sample("sticktable_used", &table_labels(t), t.len() as u64);
     }
+}
+
+fn table_labels(t: &crate::stick::Table) -> String {
+    let kind = t.spec().key_type.as_keyword();
+    format!("name=\"{}\",type=\"{kind}\"", escape(t.name()))
 }
 
 /// Label values escape `\`, `"` and newlines.
