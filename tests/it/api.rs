@@ -1360,3 +1360,49 @@ fn a_large_table_dump_streams_every_entry() {
     assert!(t.is_empty());
     api.stop();
 }
+
+mod fuzzed {
+    use proptest::prelude::*;
+
+    /// Words commands are made of, so that inputs reach the handlers.
+    fn word() -> impl Strategy<Value = String> {
+        prop_oneof![
+            Just("show".to_string()),
+            Just("set".to_string()),
+            Just("clear".to_string()),
+            Just("table".to_string()),
+            Just("www".to_string()),
+            Just("st_str".to_string()),
+            Just("st_bin".to_string()),
+            Just("key".to_string()),
+            Just("data.gpc0".to_string()),
+            Just("data.conn_rate".to_string()),
+            Just("gt".to_string()),
+            Just("weight".to_string()),
+            Just("server".to_string()),
+            Just("app/a".to_string()),
+            Just("app/b".to_string()),
+            Just("stat".to_string()),
+            Just("state".to_string()),
+            Just("addr".to_string()),
+            Just("prompt".to_string()),
+            Just(";".to_string()),
+            "[ -~]{0,12}",
+            "-?[0-9]{1,12}%?",
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(200))]
+
+        #[test]
+        fn any_command_line_gets_an_answer(words in proptest::collection::vec(word(), 0..10)) {
+            lbd::fuzzing::api_command(words.join(" ").as_bytes());
+        }
+
+        #[test]
+        fn any_bytes_get_an_answer(bytes in proptest::collection::vec(any::<u8>(), 0..200)) {
+            lbd::fuzzing::api_command(&bytes);
+        }
+    }
+}
