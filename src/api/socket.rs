@@ -27,8 +27,9 @@ use crate::compile::program::{Level, StatsSocket};
 
 /// Largest request line (HAProxy's default `tune.bufsize`).
 const MAX_LINE: usize = 16_384;
-/// Clients served at once; more wait in the accept queue.
-const MAX_CLIENTS: usize = 64;
+/// Clients served at once; more wait in the accept queue until one leaves
+/// (an idle one leaves at its timeout). HAProxy's default is 10.
+const MAX_CLIENTS: usize = 256;
 /// Table entries formatted per batch of a `show table` dump.
 const DUMP_BATCH: usize = 256;
 /// Output is written once this much is buffered.
