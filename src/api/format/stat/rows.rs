@@ -331,6 +331,15 @@ pub fn backend_row<'a>(program: &Program, p: &'a Proxy, now_ms: u64) -> Row<'a> 
     row.set(col::ACT, act);
     row.set(col::BCK, bck);
     row.set(col::CHKDOWN, rd(&c.check_downs));
+    // Each choice of a server is one for the backend too.
+    let chosen = p
+        .servers
+        .iter()
+        .map(|s| rd(&s.state.counters.lb_total))
+        .sum::<u64>()
+        .max(rd(&c.lb_total));
+    row.set(col::LBTOT, chosen);
+    row.set(col::CONNECT, chosen);
     let lastchg = p
         .servers
         .iter()
