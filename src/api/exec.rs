@@ -366,14 +366,15 @@ pub fn clear_counters(ctx: &Ctx, session: &mut Session, args: &[String]) -> Outc
     if all && session.level < Level::Admin {
         return Outcome::text(messages::PERMISSION_DENIED);
     }
+    let now = crate::clock::monotonic_ms();
     for p in &ctx.program.proxies {
         let counters = [&p.frontend_counters, &p.backend_counters];
         let servers = p.servers.iter().map(|s| &s.state.counters);
         for c in counters.into_iter().map(|c| &**c).chain(servers) {
             if all {
-                c.clear_all();
+                c.clear_all(now);
             } else {
-                c.clear_max();
+                c.clear_max(now);
             }
         }
         for s in &p.servers {

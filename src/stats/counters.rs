@@ -6,6 +6,7 @@ use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use parking_lot::Mutex;
 
 use super::capture::ErrorCapture;
+use super::rate::PerSecond;
 
 /// Counters shared by frontends, backends and servers. Not every field is
 /// meaningful for every kind; the unused ones stay 0.
@@ -57,6 +58,10 @@ pub struct Counters {
     /// Frontend only: `disable frontend` paused its listeners (new
     /// connections are not accepted until `enable frontend`).
     pub paused: AtomicBool,
+    /// Sessions per second (`rate`, `rate_max`; `conn_rate` on frontends).
+    pub session_rate: PerSecond,
+    /// HTTP requests per second (`req_rate`, `req_rate_max`).
+    pub request_rate: PerSecond,
     /// Messages captured for `show errors` on this side, in total.
     pub captured: AtomicU64,
     /// The last captured message: requests on a frontend, responses on a
@@ -77,11 +82,19 @@ impl Counters {
         counter.load(Ordering::Relaxed)
     }
 
-    /// Counts an opened session (`scur`, `smax`, `stot`).
-    pub fn session_opened(&self) {
+    /// Counts an opened session (`scur`, `smax`, `stot`, `rate`) at
+    /// `now_ms` (the process clock, `clock::now_ms()`).
+    pub fn session_opened(&self, now_ms: u64) {
         let now = self.cur_sessions.fetch_add(1, Ordering::Relaxed) + 1;
         self.max_sessions.fetch_max(now, Ordering::Relaxed);
         self.sessions_total.fetch_add(1, Ordering::Relaxed);
+        self.session_rate.add(now_ms);
+    }
+
+    /// Counts an HTTP request (`req_tot`, `req_rate`) at `now_ms`.
+    pub fn request_received(&self, now_ms: u64) {
+        self.http_requests.fetch_add(1, Ordering::Relaxed);
+        self.request_rate.add(now_ms);
     }
 
     /// Counts a closed session; saturates at zero.
@@ -103,14 +116,16 @@ impl Counters {
     }
 
     /// `clear counters`: resets the maximums to the current values.
-    pub fn clear_max(&self) {
+    pub fn clear_max(&self, now_ms: u64) {
         let cur = self.cur_sessions.load(Ordering::Relaxed);
         self.max_sessions.store(cur, Ordering::Relaxed);
+        self.session_rate.clear_max(now_ms);
+        self.request_rate.clear_max(now_ms);
     }
 
     /// `clear counters all`: every cumulative counter back to zero (current
     /// values such as `scur` stay).
-    pub fn clear_all(&self) {
+    pub fn clear_all(&self, now_ms: u64) {
         let all = [
             &self.sessions_total,
             &self.bytes_in,
@@ -134,7 +149,7 @@ impl Counters {
         for c in all.into_iter().chain(self.http_responses.iter()) {
             c.store(0, Ordering::Relaxed);
         }
-        self.clear_max();
+        self.clear_max(now_ms);
     }
 
     /// Counts an HTTP response under its status class.

@@ -4,8 +4,10 @@
 pub mod capture;
 pub mod counters;
 pub mod names;
+pub mod rate;
 pub mod server;
 
 pub use capture::{CaptureKind, ErrorCapture};
 pub use counters::Counters;
+pub use rate::PerSecond;
 pub use server::{AdminState, CheckResult, CheckStatus, OpState, ServerState};

@@ -1046,6 +1046,43 @@ fn stats_page_csv_and_prometheus_formatters_share_the_numbers() {
     }
     let api = Api::start("api-formatters", &tables_cfg());
     assert_eq!(api.cmd("set table http key 10.0.0.1 data.gpc0 1"), "\n");
+
+    let fe = api.program.find_proxy("http").expect("http");
+    for _ in 0..3 {
+        fe.frontend_counters
+            .session_opened(lbd::clock::monotonic_ms());
+        fe.frontend_counters
+            .request_received(lbd::clock::monotonic_ms());
+    }
+    let row = api.cmd("show stat -1 1 -1");
+    let cells: Vec<&str> = row
+        .lines()
+        .nth(1)
+        .expect("frontend row")
+        .split(',')
+        .collect();
+    // scur, smax, stot; rate_max and req_rate_max (3, or 2 when the
+    // events straddle a second); req_tot.
+    assert_eq!(
+        [cells[4], cells[5], cells[7], cells[48]],
+        ["3", "3", "3", "3"]
+    );
+    for max in [cells[35], cells[47], cells[78]] {
+        assert!(max == "3" || max == "2", "{row}");
+    }
+    assert_eq!(api.cmd("clear counters all"), "\n");
+    let row = api.cmd("show stat -1 1 -1");
+    let cells: Vec<&str> = row
+        .lines()
+        .nth(1)
+        .expect("frontend row")
+        .split(',')
+        .collect();
+    assert_eq!(
+        [cells[4], cells[5], cells[7], cells[48]],
+        ["3", "3", "0", "0"]
+    );
+
     let be = api.program.find_proxy("test1").expect("test1");
     be.servers[0].state.counters.http_responses[1]
         .fetch_add(7, std::sync::atomic::Ordering::Relaxed);

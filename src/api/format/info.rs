@@ -116,6 +116,9 @@ fn values(ctx: &Ctx) -> Vec<String> {
         + ctx.cli_conns.load(Ordering::Relaxed);
     let cum_req: u64 = fe().map(|c| Counters::read(&c.http_requests)).sum();
     let bytes_out: u64 = fe().map(|c| Counters::read(&c.bytes_out)).sum();
+    let now_ms = crate::clock::monotonic_ms();
+    let rate: u64 = fe().map(|c| u64::from(c.session_rate.read(now_ms))).sum();
+    let max_rate: u64 = fe().map(|c| u64::from(c.session_rate.max())).sum();
     let listeners = p
         .frontends()
         .map(|f| f.binds.iter().map(|b| b.addrs.len()).sum::<usize>())
@@ -147,8 +150,12 @@ fn values(ctx: &Ctx) -> Vec<String> {
         n(u64::from(g.maxconn)),
     ]);
     v.extend([n(cur), n(cum_conns), n(cum_req)]);
-    // SSL conns, pipes, rates, SSL rates and caches, compression: 25 zeros.
-    v.extend(std::iter::repeat_n("0".to_string(), 25));
+    // SSL conns, pipes.
+    v.extend(std::iter::repeat_n("0".to_string(), 6));
+    // ConnRate, ConnRateLimit, MaxConnRate, SessRate, SessRateLimit, MaxSessRate.
+    v.extend([n(rate), n(0), n(max_rate), n(rate), n(0), n(max_rate)]);
+    // SSL rates and caches, compression.
+    v.extend(std::iter::repeat_n("0".to_string(), 13));
     v.extend([n(cur + 1), n(0), n(100), hostname(), n(0)]);
     v.extend([n(cur + listeners as u64), n(0), n(listeners as u64)]);
     v.extend(std::iter::repeat_n("0".to_string(), 5)); // peers, logs, polling, resolutions

@@ -37,6 +37,7 @@ impl Family<'_> {
 
 type Read = fn(&Counters) -> u64;
 type ProxyRead = fn(&Proxy) -> u64;
+type RateRead = fn(&Counters, u64) -> u32;
 type ServerRead = fn(&crate::compile::program::Server) -> u64;
 
 fn rd(c: &AtomicU64) -> u64 {
@@ -275,6 +276,35 @@ fn frontends(f: &mut Family<'_>, program: &Program) {
         f.head(&metric, kind, help);
         for p in program.frontends() {
             f.sample(&metric, &proxy_label(p), read(&p.frontend_counters));
+        }
+    }
+    let now_ms = crate::clock::monotonic_ms();
+    let rates: [(&str, &str, RateRead); 3] = [
+        (
+            "current_session_rate",
+            "Current number of sessions per second over last elapsed second.",
+            |c, now| c.session_rate.read(now),
+        ),
+        (
+            "max_session_rate",
+            "Maximum observed number of sessions per second.",
+            |c, _| c.session_rate.max(),
+        ),
+        (
+            "http_requests_rate_max",
+            "Maximum observed number of HTTP requests per second.",
+            |c, _| c.request_rate.max(),
+        ),
+    ];
+    for (name, help, read) in rates {
+        let metric = format!("frontend_{name}");
+        f.head(&metric, "gauge", help);
+        for p in program.frontends() {
+            f.sample(
+                &metric,
+                &proxy_label(p),
+                u64::from(read(&p.frontend_counters, now_ms)),
+            );
         }
     }
     responses(

@@ -129,7 +129,7 @@ pub fn select<'p>(program: &'p Program, req: &StatRequest, now_ms: u64) -> Vec<R
             continue;
         }
         if p.cap.frontend && req.types & 1 != 0 && req.sid.is_none_or(|s| s == 0) {
-            rows.push(frontend_row(program, p));
+            rows.push(frontend_row(program, p, now_ms));
         }
         if req.types & 4 != 0 {
             for s in &p.servers {

@@ -90,14 +90,16 @@ fn rd(c: &std::sync::atomic::AtomicU64) -> u64 {
 }
 
 /// Traffic cells shared by every kind.
-fn traffic(row: &mut Row<'_>, c: &Counters) {
+fn traffic(row: &mut Row<'_>, c: &Counters, now_ms: u64) {
     row.set(col::SCUR, u64::from(c.cur_sessions.load(Ordering::Relaxed)));
     row.set(col::SMAX, u64::from(c.max_sessions.load(Ordering::Relaxed)));
     row.set(col::STOT, rd(&c.sessions_total));
     row.set(col::BIN, rd(&c.bytes_in));
     row.set(col::BOUT, rd(&c.bytes_out));
     row.set(col::DRESP, rd(&c.denied_resp));
-    row.zero([col::RATE, col::RATE_MAX, col::WREW, col::EINT]);
+    row.set(col::RATE, u64::from(c.session_rate.read(now_ms)));
+    row.set(col::RATE_MAX, u64::from(c.session_rate.max()));
+    row.zero([col::WREW, col::EINT]);
 }
 
 fn http_responses(row: &mut Row<'_>, c: &Counters) {
@@ -124,10 +126,10 @@ fn modules(row: &mut Row<'_>, c: &Counters) {
 }
 
 /// The frontend side of a proxy.
-pub fn frontend_row<'a>(program: &Program, p: &'a Proxy) -> Row<'a> {
+pub fn frontend_row<'a>(program: &Program, p: &'a Proxy, now_ms: u64) -> Row<'a> {
     let c = &*p.frontend_counters;
     let mut row = Row::new(RowKind::Frontend, p, "FRONTEND", 0);
-    traffic(&mut row, c);
+    traffic(&mut row, c, now_ms);
     let slim = if p.maxconn > 0 {
         p.maxconn
     } else {
@@ -137,13 +139,11 @@ pub fn frontend_row<'a>(program: &Program, p: &'a Proxy) -> Row<'a> {
     row.set(col::DREQ, rd(&c.denied_req));
     row.set(col::EREQ, rd(&c.errors_req));
     row.text(col::STATUS, if c.is_paused() { "PAUSED" } else { "OPEN" });
-    row.zero([
-        col::RATE_LIM,
-        col::REQ_RATE,
-        col::REQ_RATE_MAX,
-        col::CONN_RATE,
-        col::CONN_RATE_MAX,
-    ]);
+    row.zero([col::RATE_LIM]);
+    row.set(col::REQ_RATE, u64::from(c.request_rate.read(now_ms)));
+    row.set(col::REQ_RATE_MAX, u64::from(c.request_rate.max()));
+    row.set(col::CONN_RATE, u64::from(c.session_rate.read(now_ms)));
+    row.set(col::CONN_RATE_MAX, u64::from(c.session_rate.max()));
     row.zero(col::COMP_IN..=col::COMP_RSP);
     row.set(col::REQ_TOT, rd(&c.http_requests));
     row.set(col::CONN_TOT, rd(&c.sessions_total));
@@ -158,8 +158,8 @@ pub fn frontend_row<'a>(program: &Program, p: &'a Proxy) -> Row<'a> {
 }
 
 /// Cells shared by backends and servers.
-fn backend_side(row: &mut Row<'_>, c: &Counters, mode: Mode) {
-    traffic(row, c);
+fn backend_side(row: &mut Row<'_>, c: &Counters, mode: Mode, now_ms: u64) {
+    traffic(row, c, now_ms);
     row.zero([
         col::QCUR,
         col::QMAX,
@@ -238,7 +238,7 @@ pub fn server_status(s: &Server) -> String {
 pub fn server_row<'a>(_program: &Program, p: &'a Proxy, s: &'a Server, now_ms: u64) -> Row<'a> {
     let st = &s.state;
     let mut row = Row::new(RowKind::Server, p, &s.name, s.uuid);
-    backend_side(&mut row, &st.counters, p.mode);
+    backend_side(&mut row, &st.counters, p.mode, now_ms);
     row.set(col::SCUR, u64::from(st.cur_conns.load(Ordering::Relaxed)));
     row.set(col::SMAX, u64::from(st.max_conns.load(Ordering::Relaxed)));
     row.set(col::QCUR, u64::from(st.queued.load(Ordering::Relaxed)));
@@ -319,7 +319,7 @@ pub fn usable(p: &Proxy) -> (u64, u64, u64) {
 pub fn backend_row<'a>(program: &Program, p: &'a Proxy, now_ms: u64) -> Row<'a> {
     let c = &*p.backend_counters;
     let mut row = Row::new(RowKind::Backend, p, "BACKEND", 0);
-    backend_side(&mut row, c, p.mode);
+    backend_side(&mut row, c, p.mode, now_ms);
     row.set(col::SLIM, fullconn(program, p));
     row.text(col::ALGO, p.balance.as_keyword());
     row.set(col::DREQ, rd(&c.denied_req));
