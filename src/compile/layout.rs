@@ -214,6 +214,10 @@ impl Names for Layout<'_> {
             .position(|u| u.name == name)
             .map(|i| UserlistId(i as u32))
     }
+
+    fn userlist_def(&self, id: UserlistId) -> &Userlist {
+        &self.userlists[id.0 as usize]
+    }
 }
 
 /// Two proxies clash when they share a side: a frontend and a backend may

@@ -5,22 +5,29 @@
 //! a backend declared further down); then each proxy, with its defaults
 //! applied first. Every problem of every file is reported, in source order.
 
+pub mod acl;
+pub mod action;
 pub mod addr;
 pub mod args;
 pub mod bind;
+pub mod counter;
 pub mod cx;
 pub mod errorfile;
 pub mod global;
 pub mod keywords;
 pub mod layout;
 pub mod log;
+pub mod logformat;
 pub mod program;
 pub mod proxy;
 pub mod proxy_options;
+pub mod redirect;
 pub mod rules;
+pub mod sample;
 pub mod server;
 pub mod suggest;
 pub mod table;
+pub mod term;
 pub mod userlist;
 
 use crate::config::ast::{ConfigDecl, SectionKind, Word};

@@ -92,6 +92,18 @@ impl HeaderBlock {
         before - self.fields.len()
     }
 
+    /// Keeps only the fields for which `keep(name, value)` holds, in order:
+    /// one pass, however many names are tested.
+    pub fn retain(&mut self, mut keep: impl FnMut(&[u8], &[u8]) -> bool) {
+        let buf = &self.buf;
+        self.fields.retain(|f| {
+            keep(
+                &buf[f.name_start as usize..f.name_end as usize],
+                &buf[f.name_end as usize..f.value_end as usize],
+            )
+        });
+    }
+
     /// Removes the field at `index`.
     pub fn remove_at(&mut self, index: usize) {
         if index < self.fields.len() {

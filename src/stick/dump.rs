@@ -150,7 +150,7 @@ impl Table {
         let mut removed = 0;
         for si in 0..self.shard_count() {
             let mut shard = self.lock(si);
-            let doomed: Vec<u32> = (0..shard.slots.len() as u32)
+            let doomed: Vec<u32> = (0..shard.capacity())
                 .filter(|&i| self.clearable(&mut shard, i, filter, now_ms))
                 .collect();
             for idx in doomed {
@@ -166,20 +166,20 @@ impl Table {
         let Some(idx) = shard.find(key) else {
             return Ok(0);
         };
-        let slot = &shard.slots[idx as usize];
-        if slot.use_cnt > 0 {
+        let meta = shard.meta(idx);
+        if meta.use_cnt() > 0 {
             return Err(ClearError::InUse);
         }
         // An expired entry was already gone for everyone: not counted.
-        let expired = self.is_expired(slot, now_ms);
+        let expired = self.is_expired(meta, now_ms);
         self.remove_locked(&mut shard, idx);
         Ok(usize::from(!expired))
     }
 
     fn clearable(&self, shard: &mut Shard, idx: u32, filter: &Filter, now_ms: u64) -> bool {
-        let stride = self.layout().words();
-        let (slot, words) = shard.entry_mut(idx, stride);
-        slot.live && slot.use_cnt == 0 && matches(self.layout(), filter, words, now_ms)
+        let (meta, words) = shard.entry_mut(idx);
+        let meta = meta.get();
+        meta.live() && meta.use_cnt() == 0 && matches(self.layout(), filter, words, now_ms)
     }
 
     /// Live, unexpired keys of every shard, sorted, with their shard.
@@ -187,11 +187,11 @@ impl Table {
         let mut keys = Vec::with_capacity(self.len());
         for si in 0..self.shard_count() {
             let shard = self.lock(si);
-            let live = shard
-                .slots
-                .iter()
-                .filter(|s| s.live && !self.is_expired(s, now_ms));
-            keys.extend(live.map(|s| (si as u32, s.key.clone())));
+            let live = (0..shard.capacity()).filter(|&i| {
+                let meta = shard.meta(i);
+                meta.live() && !self.is_expired(meta, now_ms)
+            });
+            keys.extend(live.map(|i| (si as u32, shard.key(i))));
         }
         keys.sort_unstable_by(|a, b| a.1.cmp(&b.1));
         keys
@@ -237,19 +237,19 @@ fn copy_entry(
     words: &mut [u32],
     now_ms: u64,
 ) -> Option<Row> {
-    let stride = table.layout().words();
     let mut shard = table.lock(si as usize);
     let idx = shard.find(key)?;
-    let (slot, data) = shard.entry_mut(idx, stride);
-    if table.is_expired(slot, now_ms) || !matches(table.layout(), filter, data, now_ms) {
+    let (meta, data) = shard.entry_mut(idx);
+    let meta = meta.get();
+    if table.is_expired(meta, now_ms) || !matches(table.layout(), filter, data, now_ms) {
         return None;
     }
     words.copy_from_slice(data);
-    let id = (u64::from(slot.generation) << 32) | (u64::from(si) << 24) | u64::from(idx);
+    let id = (u64::from(meta.generation()) << 32) | (u64::from(si) << 24) | u64::from(idx);
     Some(Row {
         id,
-        use_cnt: slot.use_cnt,
-        exp: table.remaining(slot, now_ms),
+        use_cnt: meta.use_cnt(),
+        exp: table.remaining(meta, now_ms),
     })
 }
 

@@ -26,13 +26,13 @@ pub const MAX_SLOTS: usize = 1 << SLOT_BITS;
 /// Stamps are clamped to 40 bits of milliseconds (about 34 years of uptime).
 const MAX_STAMP: u64 = (1 << (64 - SLOT_BITS)) - 1;
 
-/// What the queue needs to know about a slot.
-pub trait Queued {
-    fn live(&self) -> bool;
-    fn in_use(&self) -> bool;
-    fn expire_at(&self) -> u64;
-    fn set_queued(&mut self, queued: bool);
-    fn queued(&self) -> bool;
+/// What the queue needs to know about the shard's slots.
+pub trait Slots {
+    fn live(&self, idx: u32) -> bool;
+    fn in_use(&self, idx: u32) -> bool;
+    fn expire_at(&self, idx: u32) -> u64;
+    fn queued(&self, idx: u32) -> bool;
+    fn set_queued(&mut self, idx: u32, queued: bool);
 }
 
 /// The shard's heap of `(stamp, slot)`.
@@ -42,12 +42,11 @@ pub struct ExpiryQueue {
 }
 
 impl ExpiryQueue {
-    /// Queues `slot` at `stamp` unless it already has an element (whose stamp
+    /// Queues `idx` at `stamp` unless it already has an element (whose stamp
     /// is then older, and is fixed lazily when popped).
-    pub fn enqueue<S: Queued>(&mut self, slots: &mut [S], idx: u32, stamp: u64) {
-        let slot = &mut slots[idx as usize];
-        if !slot.queued() {
-            slot.set_queued(true);
+    pub fn enqueue(&mut self, slots: &mut impl Slots, idx: u32, stamp: u64) {
+        if !slots.queued(idx) {
+            slots.set_queued(idx, true);
             self.push(idx, stamp);
         }
     }
@@ -55,37 +54,34 @@ impl ExpiryQueue {
     /// The next slot to remove: the live unused slot with the oldest date,
     /// if that date is at most `deadline` (`None`: any date, for eviction).
     /// The returned slot is no longer queued; the caller must free it.
-    pub fn next_victim<S: Queued>(
-        &mut self,
-        slots: &mut [S],
-        deadline: Option<u64>,
-    ) -> Option<u32> {
+    pub fn next_victim(&mut self, slots: &mut impl Slots, deadline: Option<u64>) -> Option<u32> {
         while let Some(&Reverse(packed)) = self.heap.peek() {
             let (stamp, idx) = unpack(packed);
             if deadline.is_some_and(|d| stamp > d) {
                 return None;
             }
             self.heap.pop();
-            let slot = &mut slots[idx as usize];
-            if !slot.live() || slot.in_use() {
-                // Freed, or pinned by a tracker: re-queued on release.
-                slot.set_queued(false);
-            } else if slot.expire_at() > stamp {
+            if !slots.live(idx) || slots.in_use(idx) {
+                // Freed, or pinned by a tracker: queued again on release.
+                slots.set_queued(idx, false);
+            } else if slots.expire_at(idx) > stamp {
                 // Re-armed since it was queued.
-                self.push(idx, slot.expire_at());
+                self.push(idx, slots.expire_at(idx));
             } else {
-                slot.set_queued(false);
+                slots.set_queued(idx, false);
                 return Some(idx);
             }
         }
         None
     }
 
-    /// Heap elements (for memory accounting).
+    /// Heap elements.
+    #[cfg(test)]
     pub fn len(&self) -> usize {
         self.heap.len()
     }
 
+    #[cfg(test)]
     pub fn is_empty(&self) -> bool {
         self.heap.is_empty()
     }
@@ -118,21 +114,21 @@ mod tests {
         queued: bool,
     }
 
-    impl Queued for S {
-        fn live(&self) -> bool {
-            self.live
+    impl Slots for Vec<S> {
+        fn live(&self, i: u32) -> bool {
+            self[i as usize].live
         }
-        fn in_use(&self) -> bool {
-            self.uses > 0
+        fn in_use(&self, i: u32) -> bool {
+            self[i as usize].uses > 0
         }
-        fn expire_at(&self) -> u64 {
-            self.exp
+        fn expire_at(&self, i: u32) -> u64 {
+            self[i as usize].exp
         }
-        fn set_queued(&mut self, queued: bool) {
-            self.queued = queued;
+        fn queued(&self, i: u32) -> bool {
+            self[i as usize].queued
         }
-        fn queued(&self) -> bool {
-            self.queued
+        fn set_queued(&mut self, i: u32, queued: bool) {
+            self[i as usize].queued = queued;
         }
     }
 

@@ -82,9 +82,14 @@ impl Key {
     }
 
     /// The key for a string or binary sample, truncated (and for binary
-    /// tables zero-padded) to the table's `len`.
+    /// tables zero-padded) to the table's `len`. For address tables the
+    /// bytes must be an address's text (HAProxy's string-to-address cast).
     pub fn from_bytes(key_type: KeyType, bytes: &[u8]) -> Option<Key> {
         match key_type {
+            KeyType::Ip | KeyType::Ipv6 => {
+                let addr = std::str::from_utf8(bytes).ok()?.parse().ok()?;
+                Key::from_ip(key_type, addr)
+            }
             KeyType::String { len } => {
                 let n = bytes.len().min(len as usize);
                 Some(Key::Str(bytes[..n].into()))

@@ -8,9 +8,12 @@
 //!   the [`Tracker`] drops), `set_data`, `purge_expired`; and for the runtime
 //!   API (dump.rs) `show_header`, `dump(Filter)` → [`Dump::next_batch`],
 //!   `clear(Filter)`.
-//! * [`EntryRef`] / [`Tracker::entry`] (entry.rs): `get`, `add`, `set`,
+//! * [`EntryMut`] (entry.rs), reached through [`EntryRef`] (from `lookup`,
+//!   `touch`), [`Tracker::entry`], or in one lock with `Table::touch_with` /
+//!   `lookup_with` / `EntryRef::with_locked`: `get`, `add`, `set`,
 //!   `inc_gpc0/1`, `clr_gpc0/1`, `inc_conn_cur`, `dec_conn_cur`,
-//!   `count_connection`; every write re-arms the entry's expiry.
+//!   `count_connection`, `use_count`, `expires_in`; every write re-arms the
+//!   entry's expiry.
 //! * [`Key`] (key.rs): keys from samples (`from_ip`, `from_int`,
 //!   `from_bytes`) or text (`parse`, `parse_lenient`), printed as `show
 //!   table` does and ordered as it lists them.
@@ -23,16 +26,17 @@
 pub mod data;
 pub mod dump;
 pub mod entry;
-pub mod expiry;
+mod expiry;
 pub mod freq;
 pub mod key;
+mod keymap;
 pub mod registry;
 mod shard;
 pub mod spec;
 pub mod table;
 
 pub use dump::{ClearError, DataFilter, Dump, Filter, FilterOp, MAX_DATA_FILTERS};
-pub use entry::{EntryRef, Tracker};
+pub use entry::{EntryMut, EntryRef, Tracker};
 pub use key::{Key, KeyError};
 pub use registry::Tables;
 pub use spec::{DataSpec, DataType, KeyType, TableId, TableSpec};

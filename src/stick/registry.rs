@@ -34,6 +34,26 @@ impl Tables {
         Tables { tables, by_name }
     }
 
+    /// The tables of a reloaded program: a table declared again with the
+    /// same spec keeps its `Arc<Table>` and so its entries; a changed or new
+    /// one starts empty; a table no longer declared is dropped once the
+    /// last worker and tracker let go of it.
+    pub fn reload(&self, specs: Vec<TableSpec>) -> Tables {
+        let mut next = Tables::new(Vec::new());
+        for (i, spec) in specs.into_iter().enumerate() {
+            let kept = self
+                .by_name(&spec.name)
+                .filter(|t| *t.spec() == spec)
+                .cloned();
+            next.by_name
+                .entry(spec.name.clone())
+                .or_insert(TableId(i as u32));
+            next.tables
+                .push(kept.unwrap_or_else(|| Arc::new(Table::new(spec))));
+        }
+        next
+    }
+
     pub fn get(&self, id: TableId) -> Option<&Arc<Table>> {
         self.tables.get(id.0 as usize)
     }
@@ -94,5 +114,24 @@ mod tests {
         assert!(t.by_name("nosuch").is_none());
         let reversed: Vec<_> = t.iter().rev().map(|(_, t)| t.name().to_owned()).collect();
         assert_eq!(reversed, ["test1", "http"]);
+    }
+
+    #[test]
+    fn reload_keeps_unchanged_tables_by_name() {
+        let old = Tables::new(vec![spec("http"), spec("test1")]);
+        let key = crate::stick::Key::Ip([127, 0, 0, 1].into());
+        for t in ["http", "test1"] {
+            old.by_name(t).map(|t| t.touch(&key, 0));
+        }
+        let mut bigger = spec("test1");
+        bigger.size = 20;
+        let new = old.reload(vec![bigger, spec("http"), spec("extra")]);
+        assert_eq!(new.id_of("http"), Some(TableId(1)));
+        assert_eq!(new.by_name("http").map(|t| t.len()), Some(1));
+        assert_eq!(
+            new.by_name("test1").map(|t| (t.len(), t.size())),
+            Some((0, 20))
+        );
+        assert_eq!(new.by_name("extra").map(|t| t.len()), Some(0));
     }
 }

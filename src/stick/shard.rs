@@ -1,91 +1,132 @@
-//! One shard of a table: a slab of entries, their data words, the key map
-//! and the expiry queue, all behind the shard's lock.
+//! One shard of a table: the key index, an arena of entries and the expiry
+//! queue, all behind the shard's lock.
 //!
-//! Every function here takes `&mut Shard`, i.e. it runs with the shard lock
-//! held (the guard derefs to the shard). Slots are never moved, so an entry
-//! is addressed by `(shard, slot, generation)`: `generation` changes each time a slot is
-//! reused, which is how a stale handle notices its entry is gone.
-
-use ahash::AHashMap;
+//! Every function here takes `&mut Shard`, i.e. runs with the shard lock
+//! held (the guard derefs to the shard). An entry is a row of `stride` words
+//! in one arena: [`META_WORDS`] of bookkeeping (expiry date, generation, use
+//! count) followed by its data words, so an operation touches one place
+//! after the key lookup. Rows never move, so an entry is addressed by
+//! `(shard, slot, generation)`; the generation is odd while the slot is live
+//! and changes on every free and reuse, which is how a stale handle notices
+//! its entry is gone.
 
 use super::data::Layout;
-use super::expiry::{ExpiryQueue, MAX_SLOTS, Queued};
+use super::expiry::{ExpiryQueue, MAX_SLOTS, Slots};
 use super::key::Key;
+use super::keymap::KeyMap;
+use super::spec::KeyType;
 
-/// An entry's bookkeeping; its data lives in `Shard::words`.
-#[derive(Debug)]
-pub struct Slot {
-    /// A copy of the map key, to remove the entry when evicted or expired.
-    pub key: Key,
+/// Words of bookkeeping at the head of each row.
+pub const META_WORDS: usize = 4;
+const EXP_LO: usize = 0;
+const EXP_HI: usize = 1;
+const GENERATION: usize = 2;
+const USE_CNT: usize = 3;
+
+/// An entry's bookkeeping words, read-only.
+#[derive(Clone, Copy)]
+pub struct Meta<'a>(&'a [u32]);
+
+impl Meta<'_> {
     /// Date (ms) at which the entry expires; for tables without `expire`,
-    /// the date it was last armed (only used as eviction order).
-    pub expire_at: u64,
-    /// Bumped on every reuse of the slot.
-    pub generation: u32,
+    /// the date it was last armed (then only an eviction order).
+    pub fn expire_at(self) -> u64 {
+        u64::from(self.0[EXP_LO]) | (u64::from(self.0[EXP_HI]) << 32)
+    }
+    pub fn generation(self) -> u32 {
+        self.0[GENERATION]
+    }
+    pub fn live(self) -> bool {
+        self.generation() & 1 == 1
+    }
     /// Sessions tracking the entry (HAProxy's `ref_cnt`, `use=`).
-    pub use_cnt: u32,
-    pub live: bool,
-    queued: bool,
-}
-
-impl Queued for Slot {
-    fn live(&self) -> bool {
-        self.live
-    }
-    fn in_use(&self) -> bool {
-        self.use_cnt > 0
-    }
-    fn expire_at(&self) -> u64 {
-        self.expire_at
-    }
-    fn set_queued(&mut self, queued: bool) {
-        self.queued = queued;
-    }
-    fn queued(&self) -> bool {
-        self.queued
+    pub fn use_cnt(self) -> u32 {
+        self.0[USE_CNT]
     }
 }
 
-#[derive(Debug, Default)]
+/// An entry's bookkeeping words, writable.
+pub struct MetaMut<'a>(&'a mut [u32]);
+
+impl MetaMut<'_> {
+    pub fn get(&self) -> Meta<'_> {
+        Meta(self.0)
+    }
+    pub fn set_expire_at(&mut self, date: u64) {
+        self.0[EXP_LO] = date as u32;
+        self.0[EXP_HI] = (date >> 32) as u32;
+    }
+    pub fn set_use_cnt(&mut self, n: u32) {
+        self.0[USE_CNT] = n;
+    }
+}
+
+#[derive(Debug)]
 pub struct Shard {
-    pub map: AHashMap<Key, u32>,
-    pub slots: Vec<Slot>,
-    /// `stride` words per slot, slot `i` at `i * stride`.
-    pub words: Vec<u32>,
+    keys: KeyMap,
+    stride: usize,
+    arena: Vec<u32>,
+    /// Whether a slot has an element in `queue` (see expiry.rs).
+    queued: Vec<bool>,
     free: Vec<u32>,
     queue: ExpiryQueue,
 }
 
 impl Shard {
-    /// The live slot index of `key`, expired or not.
+    pub fn new(key_type: KeyType, layout: &Layout) -> Shard {
+        Shard {
+            keys: KeyMap::new(key_type),
+            stride: META_WORDS + layout.words(),
+            arena: Vec::new(),
+            queued: Vec::new(),
+            free: Vec::new(),
+            queue: ExpiryQueue::default(),
+        }
+    }
+
+    /// The slot of `key`, expired or not.
     pub fn find(&self, key: &Key) -> Option<u32> {
-        self.map.get(key).copied()
+        self.keys.find(key)
     }
 
-    /// The slot at `idx` if it still holds generation `generation`.
-    pub fn slot_of(&mut self, idx: u32, generation: u32) -> Option<&mut Slot> {
-        self.slots
-            .get_mut(idx as usize)
-            .filter(|s| s.live && s.generation == generation)
+    /// Slot indexes ever allocated (live or free).
+    pub fn capacity(&self) -> u32 {
+        // At most MAX_SLOTS (2^24) rows.
+        (self.arena.len() / self.stride) as u32
     }
 
-    /// The data words of slot `idx`.
-    pub fn words_of(&mut self, idx: u32, stride: usize) -> &mut [u32] {
-        let at = idx as usize * stride;
-        &mut self.words[at..at + stride]
+    pub fn meta(&self, idx: u32) -> Meta<'_> {
+        let at = idx as usize * self.stride;
+        Meta(&self.arena[at..at + META_WORDS])
     }
 
-    /// Both the slot and its words (the borrow checker needs them split).
-    pub fn entry_mut(&mut self, idx: u32, stride: usize) -> (&mut Slot, &mut [u32]) {
-        let at = idx as usize * stride;
-        (
-            &mut self.slots[idx as usize],
-            &mut self.words[at..at + stride],
-        )
+    /// The entry at `idx` if it still holds `generation` (live).
+    pub fn entry_checked(
+        &mut self,
+        idx: u32,
+        generation: u32,
+    ) -> Option<(MetaMut<'_>, &mut [u32])> {
+        let ok = idx < self.capacity()
+            && self.meta(idx).generation() == generation
+            && generation & 1 == 1;
+        ok.then(|| self.entry_mut(idx))
     }
 
-    /// Inserts `key` (absent) in a free slot armed at `expire_at`, with fresh
-    /// data. `None` when the shard has no more slot indexes.
+    /// Bookkeeping and data words of slot `idx`.
+    pub fn entry_mut(&mut self, idx: u32) -> (MetaMut<'_>, &mut [u32]) {
+        let at = idx as usize * self.stride;
+        let (meta, data) = self.arena[at..at + self.stride].split_at_mut(META_WORDS);
+        (MetaMut(meta), data)
+    }
+
+    /// The key of a live slot.
+    pub fn key(&self, idx: u32) -> Key {
+        self.keys.key(idx)
+    }
+
+    /// Inserts `key` (absent) armed at `expire_at` with fresh data. `None`
+    /// when the key is not of the table's type or the shard is out of slot
+    /// indexes.
     pub fn insert(
         &mut self,
         key: &Key,
@@ -93,61 +134,108 @@ impl Shard {
         layout: &Layout,
         now_ms: u64,
     ) -> Option<u32> {
-        let stride = layout.words();
+        if !self.keys.accepts(key) {
+            return None;
+        }
         let idx = match self.free.pop() {
             Some(idx) => idx,
-            None if self.slots.len() < MAX_SLOTS => self.grow(stride),
+            None if (self.capacity() as usize) < MAX_SLOTS => self.grow(),
             None => return None,
         };
-        let slot = &mut self.slots[idx as usize];
-        slot.key = key.clone();
-        slot.expire_at = expire_at;
-        slot.generation = slot.generation.wrapping_add(1);
-        slot.use_cnt = 0;
-        slot.live = true;
-        layout.init(self.words_of(idx, stride), now_ms);
-        self.queue.enqueue(&mut self.slots, idx, expire_at);
-        self.map.insert(key.clone(), idx);
+        let (mut meta, data) = self.entry_mut(idx);
+        let generation = meta.get().generation().wrapping_add(1);
+        meta.0[GENERATION] = generation;
+        meta.set_expire_at(expire_at);
+        meta.set_use_cnt(0);
+        layout.init(data, now_ms);
+        self.keys.insert(key, idx);
+        self.enqueue(idx);
         Some(idx)
     }
 
     /// Frees a live slot and forgets its key.
     pub fn remove(&mut self, idx: u32) {
-        let slot = &mut self.slots[idx as usize];
-        debug_assert!(slot.live);
-        slot.live = false;
-        // The placeholder frees a string key's heap memory now.
-        let key = std::mem::replace(&mut slot.key, Key::Integer(0));
-        self.map.remove(&key);
+        debug_assert!(self.meta(idx).live());
+        self.keys.remove(idx);
+        let (meta, _) = self.entry_mut(idx);
+        // Even generation: free. A stale handle's generation no longer matches.
+        meta.0[GENERATION] = meta.0[GENERATION].wrapping_add(1);
         self.free.push(idx);
     }
 
-    /// Puts a slot whose last tracker left back in the expiry order.
-    pub fn requeue(&mut self, idx: u32) {
-        let stamp = self.slots[idx as usize].expire_at;
-        self.queue.enqueue(&mut self.slots, idx, stamp);
+    /// Puts a slot back in the expiry order (after its last tracker left).
+    pub fn enqueue(&mut self, idx: u32) {
+        let stamp = self.meta(idx).expire_at();
+        let (queue, mut view) = self.split();
+        queue.enqueue(&mut view, idx, stamp);
     }
 
     /// Removes and returns the oldest unused entry armed at or before
     /// `deadline` (`None`: regardless of date).
     pub fn pop_victim(&mut self, deadline: Option<u64>) -> Option<u32> {
-        let idx = self.queue.next_victim(&mut self.slots, deadline)?;
+        let (queue, mut view) = self.split();
+        let idx = queue.next_victim(&mut view, deadline)?;
         self.remove(idx);
         Some(idx)
     }
 
-    fn grow(&mut self, stride: usize) -> u32 {
-        // `insert` checked the length against MAX_SLOTS (2^24).
-        let idx = self.slots.len() as u32;
-        self.slots.push(Slot {
-            key: Key::Integer(0),
-            expire_at: 0,
-            generation: 0,
-            use_cnt: 0,
-            live: false,
-            queued: false,
-        });
-        self.words.resize(self.words.len() + stride, 0);
+    /// Memory a key costs in the index (see `KeyMap::bytes_per_key`).
+    pub fn bytes_per_key(&self) -> usize {
+        self.keys.bytes_per_key()
+    }
+
+    fn grow(&mut self) -> u32 {
+        let idx = self.capacity();
+        if self.arena.len() == self.arena.capacity() {
+            // Grow by an eighth rather than doubling: a full table's shards
+            // then waste at most ~12% of their rows, not up to half.
+            let rows = (idx as usize / 8).max(64);
+            self.arena.reserve_exact(rows * self.stride);
+            self.queued.reserve_exact(rows);
+        }
+        self.arena.resize(self.arena.len() + self.stride, 0);
+        self.queued.push(false);
         idx
+    }
+
+    fn split(&mut self) -> (&mut ExpiryQueue, View<'_>) {
+        let view = View {
+            arena: &self.arena,
+            queued: &mut self.queued,
+            stride: self.stride,
+        };
+        (&mut self.queue, view)
+    }
+}
+
+/// What the expiry queue sees of the shard's slots.
+struct View<'a> {
+    arena: &'a [u32],
+    queued: &'a mut [bool],
+    stride: usize,
+}
+
+impl View<'_> {
+    fn meta(&self, idx: u32) -> Meta<'_> {
+        let at = idx as usize * self.stride;
+        Meta(&self.arena[at..at + META_WORDS])
+    }
+}
+
+impl Slots for View<'_> {
+    fn live(&self, idx: u32) -> bool {
+        self.meta(idx).live()
+    }
+    fn in_use(&self, idx: u32) -> bool {
+        self.meta(idx).use_cnt() > 0
+    }
+    fn expire_at(&self, idx: u32) -> u64 {
+        self.meta(idx).expire_at()
+    }
+    fn queued(&self, idx: u32) -> bool {
+        self.queued[idx as usize]
+    }
+    fn set_queued(&mut self, idx: u32, queued: bool) {
+        self.queued[idx as usize] = queued;
     }
 }

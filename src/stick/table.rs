@@ -23,10 +23,10 @@ use crossbeam::utils::CachePadded;
 use parking_lot::{Mutex, MutexGuard};
 
 use super::data::Layout;
-use super::entry::{EntryRef, Tracker};
+use super::entry::{EntryMut, EntryRef, Tracker};
 use super::expiry::MAX_SLOTS;
 use super::key::Key;
-use super::shard::{Shard, Slot};
+use super::shard::{META_WORDS, Meta, MetaMut, Shard};
 use super::spec::{DataType, TableSpec};
 
 /// Largest number of shards; tables under 2048 entries have one shard, so
@@ -56,14 +56,15 @@ pub struct Table {
 impl Table {
     pub fn new(spec: TableSpec) -> Table {
         let shards = shard_count(spec.size);
+        let layout = Layout::new(&spec);
         Table {
-            layout: Layout::new(&spec),
             shards: (0..shards)
-                .map(|_| CachePadded::new(Mutex::new(Shard::default())))
+                .map(|_| CachePadded::new(Mutex::new(Shard::new(spec.key_type, &layout))))
                 .collect(),
             shard_bits: shards.trailing_zeros(),
             hasher: ahash::RandomState::new(),
             used: AtomicUsize::new(0),
+            layout,
             spec,
         }
     }
@@ -111,7 +112,7 @@ impl Table {
         let si = self.shard_index(key);
         let mut shard = self.lock(si);
         let idx = self.find_live(&mut shard, key, now_ms)?;
-        Some(self.entry_ref(si, idx, shard.slots[idx as usize].generation))
+        Some(self.entry_ref(si, idx, shard.meta(idx).generation()))
     }
 
     /// The entry of `key`, created if missing, re-armed. `None` when the key
@@ -120,7 +121,37 @@ impl Table {
         let si = self.shard_index(key);
         let mut shard = self.lock(si);
         let idx = self.get_or_create(&mut shard, si, key, now_ms)?;
-        Some(self.entry_ref(si, idx, shard.slots[idx as usize].generation))
+        Some(self.entry_ref(si, idx, shard.meta(idx).generation()))
+    }
+
+    /// [`lookup`](Self::lookup) and `f` under one shard lock. `f` must not
+    /// call into this table.
+    pub fn lookup_with<R>(
+        &self,
+        key: &Key,
+        now_ms: u64,
+        f: impl FnOnce(&mut EntryMut<'_>) -> R,
+    ) -> Option<R> {
+        let si = self.shard_index(key);
+        let mut shard = self.lock(si);
+        let idx = self.find_live(&mut shard, key, now_ms)?;
+        let (meta, data) = shard.entry_mut(idx);
+        Some(f(&mut EntryMut::new(self, meta, data)))
+    }
+
+    /// [`touch`](Self::touch) and `f` under one shard lock: the cheapest
+    /// lookup-and-update. `f` must not call into this table.
+    pub fn touch_with<R>(
+        &self,
+        key: &Key,
+        now_ms: u64,
+        f: impl FnOnce(&mut EntryMut<'_>) -> R,
+    ) -> Option<R> {
+        let si = self.shard_index(key);
+        let mut shard = self.lock(si);
+        let idx = self.get_or_create(&mut shard, si, key, now_ms)?;
+        let (meta, data) = shard.entry_mut(idx);
+        Some(f(&mut EntryMut::new(self, meta, data)))
     }
 
     /// Like [`touch`](Self::touch), and pins the entry (`use += 1`) until the
@@ -132,14 +163,10 @@ impl Table {
         let si = self.shard_index(key);
         let mut shard = self.lock(si);
         let idx = self.get_or_create(&mut shard, si, key, now_ms)?;
-        let slot = &mut shard.slots[idx as usize];
-        slot.use_cnt += 1;
-        Some(Tracker::new(
-            Arc::clone(self),
-            si as u32,
-            idx,
-            slot.generation,
-        ))
+        let (mut meta, _) = shard.entry_mut(idx);
+        let generation = meta.get().generation();
+        meta.set_use_cnt(meta.get().use_cnt() + 1);
+        Some(Tracker::new(Arc::clone(self), si as u32, idx, generation))
     }
 
     /// `set table <t> key <k> data.<type> <value>`: creates or re-arms the
@@ -166,11 +193,12 @@ impl Table {
             .sum()
     }
 
-    /// Estimated memory per entry in bytes: slot, data words, map bucket
-    /// (at the map's 7/8 maximum load) and queue element.
+    /// Estimated memory per entry in bytes: row (bookkeeping and data
+    /// words), key index (at the map's 7/8 maximum load), queue element and
+    /// its flag.
     pub fn bytes_per_entry(&self) -> usize {
-        let bucket = std::mem::size_of::<(Key, u32)>() + 1;
-        std::mem::size_of::<Slot>() + 4 * self.layout.words() + bucket * 8 / 7 + 8
+        let key = self.lock(0).bytes_per_key();
+        4 * (META_WORDS + self.layout.words()) + key + 8 + 1
     }
 
     // ----- crate-internal: used by entry.rs and dump.rs -----
@@ -192,21 +220,21 @@ impl Table {
     }
 
     /// Sets `exp` back to the table's `expire` from now.
-    pub(super) fn arm(&self, slot: &mut Slot, now_ms: u64) {
-        slot.expire_at = now_ms + u64::from(self.spec.expire_ms);
+    pub(super) fn arm(&self, meta: &mut MetaMut<'_>, now_ms: u64) {
+        meta.set_expire_at(now_ms + u64::from(self.spec.expire_ms));
     }
 
     /// Whether an entry is gone for everyone but its trackers.
-    pub(super) fn is_expired(&self, slot: &Slot, now_ms: u64) -> bool {
-        self.spec.expire_ms > 0 && slot.use_cnt == 0 && slot.expire_at <= now_ms
+    pub(super) fn is_expired(&self, meta: Meta<'_>, now_ms: u64) -> bool {
+        self.spec.expire_ms > 0 && meta.use_cnt() == 0 && meta.expire_at() <= now_ms
     }
 
     /// Milliseconds until expiry as `exp=` prints it (0 without `expire`).
-    pub(super) fn remaining(&self, slot: &Slot, now_ms: u64) -> u64 {
+    pub(super) fn remaining(&self, meta: Meta<'_>, now_ms: u64) -> u64 {
         if self.spec.expire_ms == 0 {
             0
         } else {
-            slot.expire_at.saturating_sub(now_ms)
+            meta.expire_at().saturating_sub(now_ms)
         }
     }
 
@@ -237,7 +265,7 @@ impl Table {
     /// The live index of `key`, dropping it on the way if it expired.
     fn find_live(&self, shard: &mut Shard, key: &Key, now_ms: u64) -> Option<u32> {
         let idx = shard.find(key)?;
-        if self.is_expired(&shard.slots[idx as usize], now_ms) {
+        if self.is_expired(shard.meta(idx), now_ms) {
             self.remove_locked(shard, idx);
             return None;
         }
@@ -246,7 +274,7 @@ impl Table {
 
     fn get_or_create(&self, shard: &mut Shard, si: usize, key: &Key, now_ms: u64) -> Option<u32> {
         if let Some(idx) = self.find_live(shard, key, now_ms) {
-            self.arm(&mut shard.slots[idx as usize], now_ms);
+            self.arm(&mut shard.entry_mut(idx).0, now_ms);
             return Some(idx);
         }
         // A little housekeeping on the slow path keeps `used:` honest.

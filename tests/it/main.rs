@@ -1,7 +1,10 @@
 //! The one integration-test binary: real processes, real sockets.
 
 mod api;
+mod balance;
 mod check;
 mod harness;
+mod http;
 mod layering;
 mod readme;
+mod servers;

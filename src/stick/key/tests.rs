@@ -156,3 +156,17 @@ fn keys_order_as_show_table_lists_them() {
     ints.sort();
     assert_eq!(ints, [Key::Integer(7), Key::Integer(42), Key::Integer(300)]);
 }
+
+#[test]
+fn address_tables_take_address_text_samples() {
+    assert_eq!(
+        Key::from_bytes(KeyType::Ip, b"10.0.0.7"),
+        Key::parse(KeyType::Ip, "10.0.0.7").ok()
+    );
+    assert_eq!(Key::from_bytes(KeyType::Ip, b"nope"), None);
+    assert_eq!(
+        Key::from_bytes(KeyType::Ipv6, b"10.0.0.7").map(|k| shown(&k)),
+        Some("::ffff:10.0.0.7".into())
+    );
+    assert_eq!(Key::from_bytes(KeyType::Integer, b"7"), None);
+}

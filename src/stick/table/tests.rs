@@ -253,3 +253,26 @@ fn two_threads_hammering_the_same_keys_lose_nothing() {
         assert_eq!(e.use_count(), Some(0));
     }
 }
+
+#[test]
+fn one_lock_access_reads_and_writes_like_handles() {
+    let store = [
+        (DataType::Gpc0, 0),
+        (DataType::ConnRate, 10_000),
+        (DataType::ConnCur, 0),
+    ];
+    let t = Table::new(spec(10, 1_000, &store));
+    assert_eq!(t.lookup_with(&ip(1), 0, |e| e.use_count()), None);
+    let got = t.touch_with(&ip(1), 0, |e| {
+        e.count_connection(0);
+        (e.inc_gpc0(0), e.get(DataType::ConnRate, 0), e.expires_in(0))
+    });
+    assert_eq!(got, Some((Some(1), Some(1), 1_000)));
+    // A read-only closure does not re-arm.
+    assert_eq!(t.lookup_with(&ip(1), 400, |e| e.expires_in(400)), Some(600));
+    let e = t.lookup(&ip(1), 500).unwrap();
+    assert_eq!(e.with_locked(|e| e.dec_conn_cur(500)), Some(Some(0)));
+    assert_eq!(e.expires_in(500), Some(1_000));
+}
+
+mod model;

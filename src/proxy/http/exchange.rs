@@ -1,0 +1,389 @@
+//! One request/response exchange on a server connection: the head is
+//! sent, then the request body is streamed while the response is relayed
+//! (so `Expect: 100-continue` and early answers work), and afterwards the
+//! server connection is pooled, closed, or turned into a tunnel.
+
+use tokio::net::TcpStream;
+use tokio::net::tcp::{ReadHalf, WriteHalf};
+
+use super::buffer::Buf;
+use super::codec::{self, Body, RequestInfo};
+use super::framing::{self, Leg};
+use super::headers;
+use super::session::{Bufs, DOWN_ERRS, Next, UP_ERRS};
+use super::within;
+use crate::compile::program::Proxy;
+use crate::proxy::ProxyError;
+use crate::proxy::connect::Connected;
+use crate::proxy::hooks::{self, Verdict};
+use crate::proxy::pool;
+use crate::proxy::session::tunnel_idle_ms;
+use crate::proxy::shared::Shared;
+use crate::proxy::tcp::{self, Meters};
+use crate::rules::message::{RequestHead, ResponseHead, Version};
+use crate::stats::Counters;
+
+/// How a response ended.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Done {
+    Response {
+        close_client: bool,
+        server_reusable: bool,
+    },
+    Tunnel,
+}
+
+/// A failed exchange: whether anything reached the client, and whether the
+/// request may be replayed on another connection.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Fail {
+    pub(super) error: ProxyError,
+    pub(super) head_sent: bool,
+    pub(super) retryable: bool,
+}
+
+impl Fail {
+    fn new(error: ProxyError) -> Fail {
+        Fail {
+            error,
+            head_sent: false,
+            retryable: false,
+        }
+    }
+}
+
+pub(super) struct Exchange<'a> {
+    pub(super) fe: &'a Proxy,
+    pub(super) be: &'a Proxy,
+    pub(super) shared: &'a Shared,
+    pub(super) info: RequestInfo,
+    pub(super) client_close: bool,
+    pub(super) reused: bool,
+}
+
+impl Exchange<'_> {
+    /// Sends the head, then streams the request body while relaying the
+    /// response.
+    pub(super) async fn run(
+        &self,
+        client: &mut TcpStream,
+        conn: &mut Connected,
+        b: &mut Bufs,
+    ) -> Result<Done, Fail> {
+        let server_ms = self.be.timeouts.server_ms;
+        let client_ms = self.fe.timeouts.client_ms;
+        // A body already fully received goes out with the head in one write.
+        let mut body = self.info.body;
+        if let Body::Length(n) = body
+            && (b.client.len() as u64) >= n
+        {
+            let n = n as usize;
+            b.out.extend_from_slice(&b.client.filled()[..n]);
+            b.client.consume(n);
+            Counters::add(&self.fe.frontend_counters.bytes_in, n as u64);
+            body = Body::None;
+        }
+        let sent = framing::write_within(&mut conn.stream, &b.out, server_ms, UP_ERRS).await;
+        if let Err(e) = sent {
+            return Err(Fail {
+                error: e,
+                head_sent: false,
+                retryable: true,
+            });
+        }
+        let server = &self.be.servers[conn.slot.server as usize];
+        Counters::add(&self.be.backend_counters.bytes_in, b.out.len() as u64);
+        Counters::add(&server.state.counters.bytes_in, b.out.len() as u64);
+        let Bufs {
+            client: cbuf,
+            server: sbuf,
+            req,
+            resp,
+            out,
+            up,
+            down,
+        } = b;
+        let (mut cr, mut cw) = client.split();
+        let (mut sr, mut sw) = conn.stream.split();
+        let upload = async {
+            let mut leg = Leg {
+                r: &mut cr,
+                buf: cbuf,
+                w: &mut sw,
+                read_ms: client_ms,
+                write_ms: server_ms,
+                errs: UP_ERRS,
+            };
+            match body {
+                Body::None | Body::UntilClose => Ok(0),
+                Body::Length(n) => leg.length(n).await,
+                Body::Chunked => leg.chunked(true, up).await,
+            }
+        };
+        let relay = Relay {
+            x: self,
+            server,
+            req,
+            client_v11: req.version == Version::Http11,
+        };
+        let download = relay.run(&mut sr, sbuf, &mut cw, resp, out, down);
+        tokio::pin!(upload);
+        tokio::pin!(download);
+        let mut uploaded = None;
+        let mut done = None;
+        while uploaded.is_none() || done.is_none() {
+            tokio::select! {
+                r = &mut upload, if uploaded.is_none() => match r {
+                    Ok(n) => uploaded = Some(n),
+                    Err(e) => return Err(Fail { error: e, head_sent: done.is_some(), retryable: false }),
+                },
+                r = &mut download, if done.is_none() => match r {
+                    Ok(d) => done = Some(d),
+                    Err(f) => return Err(f),
+                },
+            }
+        }
+        let n = uploaded.unwrap_or(0);
+        Counters::add(&self.fe.frontend_counters.bytes_in, n);
+        Counters::add(&self.be.backend_counters.bytes_in, n);
+        Counters::add(&server.state.counters.bytes_in, n);
+        done.ok_or(Fail::new(ProxyError::BadResponse("no response")))
+    }
+
+    /// After a complete exchange: tunnel, pool or close the server
+    /// connection, and say whether the client connection stays.
+    pub(super) async fn finish(
+        &self,
+        client: &mut TcpStream,
+        mut conn: Connected,
+        b: &mut Bufs,
+        done: Done,
+        reuse: bool,
+    ) -> Next {
+        match done {
+            Done::Tunnel => {
+                let server = &self.be.servers[conn.slot.server as usize];
+                let meters = Meters {
+                    frontend: &self.fe.frontend_counters,
+                    backend: &self.be.backend_counters,
+                    server: &server.state.counters,
+                };
+                let idle = tunnel_idle_ms(self.fe, self.be);
+                let bufsize = b.client.capacity();
+                let r = tcp::pipe(
+                    client,
+                    &mut conn.stream,
+                    idle,
+                    bufsize,
+                    meters,
+                    b.client.filled(),
+                    b.server.filled(),
+                )
+                .await;
+                if let Err(e) = r {
+                    tracing::debug!("tunnel ended: {e}");
+                }
+                b.client.clear();
+                b.server.clear();
+                Next::Close
+            }
+            Done::Response {
+                close_client,
+                server_reusable,
+            } => {
+                let _ = self.reused;
+                if reuse && server_reusable && b.server.is_empty() && !self.shared.is_stopping() {
+                    pool::put(
+                        self.be.id.0,
+                        conn.slot.server,
+                        conn.stream,
+                        crate::clock::now_ms(),
+                    );
+                } else {
+                    b.server.clear();
+                }
+                if close_client {
+                    Next::Close
+                } else {
+                    Next::KeepAlive
+                }
+            }
+        }
+    }
+}
+
+/// The response side of one exchange.
+struct Relay<'a> {
+    x: &'a Exchange<'a>,
+    server: &'a crate::compile::program::Server,
+    req: &'a RequestHead,
+    client_v11: bool,
+}
+
+impl Relay<'_> {
+    async fn run(
+        &self,
+        sr: &mut ReadHalf<'_>,
+        sbuf: &mut Buf,
+        cw: &mut WriteHalf<'_>,
+        resp: &mut ResponseHead,
+        out: &mut Vec<u8>,
+        scratch: &mut Vec<u8>,
+    ) -> Result<Done, Fail> {
+        let x = self.x;
+        let server_ms = x.be.timeouts.server_ms;
+        let client_ms = x.fe.timeouts.client_ms;
+        let is_head = self.req.method() == b"HEAD";
+        let mut got_bytes = false;
+        loop {
+            let info = loop {
+                if !sbuf.is_empty() {
+                    match codec::parse_response(sbuf.filled(), sbuf.capacity(), is_head, resp) {
+                        Ok(Some(i)) => break i,
+                        Ok(None) => {}
+                        Err(e) => return Err(Fail::new(e)),
+                    }
+                }
+                let n = within(server_ms, ProxyError::ServerTimeout, async {
+                    sbuf.fill(sr).await.map_err(|_| ProxyError::ServerIo)
+                })
+                .await
+                .map_err(|e| Fail {
+                    error: e,
+                    head_sent: false,
+                    retryable: !got_bytes && e == ProxyError::ServerIo,
+                })?;
+                if n == 0 {
+                    return Err(Fail {
+                        error: ProxyError::BadResponse("server closed before responding"),
+                        head_sent: false,
+                        retryable: !got_bytes,
+                    });
+                }
+                got_bytes = true;
+            };
+            sbuf.consume(info.head_len);
+            let head_len = info.head_len as u64;
+            Counters::add(&x.be.backend_counters.bytes_out, head_len);
+            let status = resp.status;
+            if (100..200).contains(&status) && status != 101 && !self.client_v11 {
+                // An HTTP/1.0 client does not expect interim responses.
+                continue;
+            }
+            if (100..200).contains(&status) && status != 101 {
+                // Interim response (100 Continue, 103 Early Hints): relay it
+                // and wait for the final one.
+                headers::strip_hop_by_hop(&mut resp.headers, false, scratch);
+                resp.version = Version::Http11;
+                out.clear();
+                resp.write_to(out);
+                framing::write_within(cw, out, client_ms, DOWN_ERRS)
+                    .await
+                    .map_err(Fail::new)?;
+                continue;
+            }
+            // Evaluation point: `http-response` rules (backend, then frontend).
+            if let Verdict::Deny(_) | Verdict::Reject = hooks::http_response(x.be, self.req, resp) {
+                Counters::inc(&x.be.backend_counters.denied_resp);
+                return Err(Fail::new(ProxyError::BadResponse("response denied")));
+            }
+            x.fe.frontend_counters.count_status(status);
+            x.be.backend_counters.count_status(status);
+            self.server.state.counters.count_status(status);
+            if status == 101 {
+                if !x.info.upgrade {
+                    return Err(Fail::new(ProxyError::BadResponse("101 without upgrade")));
+                }
+                headers::strip_hop_by_hop(&mut resp.headers, true, scratch);
+                resp.headers.push(b"connection", b"upgrade");
+                resp.version = Version::Http11;
+                out.clear();
+                resp.write_to(out);
+                framing::write_within(cw, out, client_ms, DOWN_ERRS)
+                    .await
+                    .map_err(Fail::new)?;
+                return Ok(Done::Tunnel);
+            }
+            return self.body(info, sr, sbuf, cw, resp, out, scratch).await;
+        }
+    }
+
+    /// Sends the final head and streams the body.
+    #[allow(clippy::too_many_arguments)]
+    async fn body(
+        &self,
+        info: codec::ResponseInfo,
+        sr: &mut ReadHalf<'_>,
+        sbuf: &mut Buf,
+        cw: &mut WriteHalf<'_>,
+        resp: &mut ResponseHead,
+        out: &mut Vec<u8>,
+        scratch: &mut Vec<u8>,
+    ) -> Result<Done, Fail> {
+        let x = self.x;
+        // How the body goes out: kept length, re-chunked, or raw to close for
+        // an HTTP/1.0 client that cannot read chunks.
+        let (chunk_out, close_after) = match info.body {
+            Body::None | Body::Length(_) => (false, false),
+            Body::Chunked | Body::UntilClose => (self.client_v11, !self.client_v11),
+        };
+        let close_client = x.client_close || close_after;
+        headers::strip_hop_by_hop(&mut resp.headers, false, scratch);
+        if chunk_out {
+            resp.headers.push(b"transfer-encoding", b"chunked");
+        }
+        if close_client {
+            resp.headers.push(b"connection", b"close");
+        } else if !self.client_v11 {
+            resp.headers.push(b"connection", b"keep-alive");
+        }
+        let server_v11 = resp.version == Version::Http11;
+        resp.version = Version::Http11;
+        out.clear();
+        resp.write_to(out);
+        let client_ms = x.fe.timeouts.client_ms;
+        // A body already fully read goes out with the head in one write.
+        let mut body = info.body;
+        if let Body::Length(n) = body
+            && (sbuf.len() as u64) >= n
+        {
+            let n = n as usize;
+            out.extend_from_slice(&sbuf.filled()[..n]);
+            sbuf.consume(n);
+            body = Body::None;
+        }
+        framing::write_within(cw, out, client_ms, DOWN_ERRS)
+            .await
+            .map_err(Fail::new)?;
+        let mut leg = Leg {
+            r: sr,
+            buf: sbuf,
+            w: cw,
+            read_ms: x.be.timeouts.server_ms,
+            write_ms: client_ms,
+            errs: DOWN_ERRS,
+        };
+        let sent_fail = |e| Fail {
+            error: e,
+            head_sent: true,
+            retryable: false,
+        };
+        let n = match body {
+            Body::None => 0,
+            Body::Length(n) => leg.length(n).await.map_err(sent_fail)?,
+            Body::Chunked => leg.chunked(chunk_out, scratch).await.map_err(sent_fail)?,
+            Body::UntilClose => leg
+                .until_close(chunk_out, scratch)
+                .await
+                .map_err(sent_fail)?,
+        };
+        let total = n + out.len() as u64;
+        Counters::add(&x.fe.frontend_counters.bytes_out, total);
+        Counters::add(&x.be.backend_counters.bytes_out, n);
+        Counters::add(&self.server.state.counters.bytes_out, total);
+        Ok(Done::Response {
+            close_client,
+            server_reusable: server_v11 && !info.conn.close && info.body != Body::UntilClose,
+        })
+    }
+}

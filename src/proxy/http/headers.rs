@@ -1,0 +1,175 @@
+//! Connection management headers: the `Connection` tokens, hop-by-hop
+//! removal before a message is forwarded, and `X-Forwarded-For`.
+
+use std::io::Write;
+use std::net::IpAddr;
+
+use super::codec::trim_ows;
+use crate::compile::program::ForwardFor;
+use crate::rules::message::HeaderBlock;
+
+/// The `Connection` options lbd acts on.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ConnTokens {
+    pub close: bool,
+    pub keep_alive: bool,
+    pub upgrade: bool,
+}
+
+impl ConnTokens {
+    pub fn parse(headers: &HeaderBlock) -> ConnTokens {
+        let mut t = ConnTokens::default();
+        for value in headers.values(b"connection") {
+            for token in value.split(|&b| b == b',').map(trim_ows) {
+                if token.eq_ignore_ascii_case(b"close") {
+                    t.close = true;
+                } else if token.eq_ignore_ascii_case(b"keep-alive") {
+                    t.keep_alive = true;
+                } else if token.eq_ignore_ascii_case(b"upgrade") {
+                    t.upgrade = true;
+                }
+            }
+        }
+        t
+    }
+}
+
+/// Headers that only concern one hop, always removed before forwarding.
+/// `Transfer-Encoding` is removed too: the body is re-framed on output.
+const HOP_BY_HOP: &[&[u8]] = &[
+    b"connection",
+    b"keep-alive",
+    b"proxy-connection",
+    b"te",
+    b"trailer",
+    b"transfer-encoding",
+    b"upgrade",
+];
+
+/// Removes hop-by-hop headers and every header named in `Connection`, in
+/// one pass over the fields. `keep_upgrade` keeps `Upgrade` for a tunnel
+/// request or a 101 response. `scratch` is a reusable buffer (no allocation
+/// once warmed up).
+pub fn strip_hop_by_hop(headers: &mut HeaderBlock, keep_upgrade: bool, scratch: &mut Vec<u8>) {
+    scratch.clear();
+    for value in headers.values(b"connection") {
+        for token in value.split(|&b| b == b',').map(trim_ows) {
+            if !token.is_empty() {
+                scratch.extend_from_slice(token);
+                scratch.push(b',');
+            }
+        }
+    }
+    let named = &scratch[..];
+    headers.retain(|name, _| !is_hop(name, keep_upgrade, named));
+}
+
+/// Whether a field is hop-by-hop: a fixed name, or one of `named` (the
+/// comma-separated `Connection` tokens).
+fn is_hop(name: &[u8], keep_upgrade: bool, named: &[u8]) -> bool {
+    if keep_upgrade && name.eq_ignore_ascii_case(b"upgrade") {
+        return false;
+    }
+    HOP_BY_HOP.iter().any(|h| name.eq_ignore_ascii_case(h))
+        || (!named.is_empty()
+            && named
+                .split(|&b| b == b',')
+                .any(|n| !n.is_empty() && n.eq_ignore_ascii_case(name)))
+}
+
+/// Appends `X-Forwarded-For: <client>` (or the configured header) unless the
+/// client is in the `except` network or `if-none` finds one already.
+pub fn add_forwarded_for(headers: &mut HeaderBlock, ff: &ForwardFor, client: IpAddr) {
+    let client = match client {
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(client, IpAddr::V4),
+        v4 => v4,
+    };
+    if let Some((net, bits)) = ff.except
+        && in_network(client, net, bits)
+    {
+        return;
+    }
+    let name = ff.header.to_ascii_lowercase();
+    if ff.if_none && headers.contains(name.as_bytes()) {
+        return;
+    }
+    let mut text = [0u8; 48];
+    let len = {
+        let mut cursor = std::io::Cursor::new(&mut text[..]);
+        if write!(cursor, "{client}").is_err() {
+            return;
+        }
+        cursor.position() as usize
+    };
+    headers.push(name.as_bytes(), &text[..len]);
+}
+
+/// Whether `ip` is inside `net/bits` (same address family only).
+pub fn in_network(ip: IpAddr, net: IpAddr, bits: u8) -> bool {
+    match (ip, net) {
+        (IpAddr::V4(a), IpAddr::V4(n)) => {
+            let bits = u32::from(bits.min(32));
+            let mask = if bits == 0 {
+                0
+            } else {
+                u32::MAX << (32 - bits)
+            };
+            u32::from(a) & mask == u32::from(n) & mask
+        }
+        (IpAddr::V6(a), IpAddr::V6(n)) => {
+            let bits = u32::from(bits.min(128));
+            let mask = if bits == 0 {
+                0
+            } else {
+                u128::MAX << (128 - bits)
+            };
+            u128::from(a) & mask == u128::from(n) & mask
+        }
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strips_hop_by_hop_and_named_headers() {
+        let mut h = HeaderBlock::new();
+        h.push(b"host", b"a");
+        h.push(b"connection", b"close, X-Secret");
+        h.push(b"x-secret", b"1");
+        h.push(b"keep-alive", b"timeout=5");
+        h.push(b"te", b"trailers");
+        h.push(b"upgrade", b"websocket");
+        let mut scratch = Vec::new();
+        let mut kept = h.clone();
+        strip_hop_by_hop(&mut h, false, &mut scratch);
+        assert_eq!(h.iter().map(|(n, _)| n).collect::<Vec<_>>(), vec![b"host"]);
+        strip_hop_by_hop(&mut kept, true, &mut scratch);
+        assert!(kept.contains(b"upgrade"));
+        assert!(!kept.contains(b"connection"));
+    }
+
+    #[test]
+    fn forwarded_for_honours_except_and_if_none() {
+        let ff = ForwardFor {
+            except: Some(("10.0.0.0".parse().unwrap_or(IpAddr::from([0, 0, 0, 0])), 8)),
+            header: "X-Forwarded-For".into(),
+            if_none: false,
+        };
+        let mut h = HeaderBlock::new();
+        add_forwarded_for(&mut h, &ff, IpAddr::from([10, 1, 2, 3]));
+        assert!(h.is_empty());
+        add_forwarded_for(&mut h, &ff, IpAddr::from([192, 0, 2, 7]));
+        assert_eq!(h.first(b"x-forwarded-for"), Some(&b"192.0.2.7"[..]));
+        let ff = ForwardFor {
+            except: None,
+            header: "X-Client".into(),
+            if_none: true,
+        };
+        h.push(b"x-client", b"1.1.1.1");
+        add_forwarded_for(&mut h, &ff, IpAddr::from([192, 0, 2, 7]));
+        assert_eq!(h.values(b"x-client").count(), 1);
+    }
+}

@@ -1,0 +1,35 @@
+//! `mode http`: HTTP/1.1 (RFC 9112) between clients and servers.
+//!
+//! - `buffer`: the per-connection read buffer, reused for every message;
+//! - `codec`: request and response heads parsed (httparse) and validated
+//!   into the shared `RequestHead`/`ResponseHead`;
+//! - `headers`: hop-by-hop removal, `Connection` tokens, `X-Forwarded-For`;
+//! - `framing`: bodies streamed by length, chunked (re-framed) or to close;
+//! - `errors`: HAProxy's default error responses and `errorfile` pages;
+//! - `session`: the request loop of one client connection.
+
+pub mod buffer;
+pub mod codec;
+pub mod errors;
+mod exchange;
+pub mod framing;
+pub mod headers;
+pub mod session;
+
+/// Runs `fut` with an optional timeout in milliseconds; on expiry returns
+/// `on_timeout`.
+pub async fn within<T, F>(
+    ms: Option<u64>,
+    on_timeout: crate::proxy::ProxyError,
+    fut: F,
+) -> Result<T, crate::proxy::ProxyError>
+where
+    F: std::future::Future<Output = Result<T, crate::proxy::ProxyError>>,
+{
+    match ms {
+        Some(ms) => tokio::time::timeout(std::time::Duration::from_millis(ms), fut)
+            .await
+            .unwrap_or(Err(on_timeout)),
+        None => fut.await,
+    }
+}

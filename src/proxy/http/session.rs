@@ -1,0 +1,396 @@
+//! The HTTP/1.1 request loop of one client connection.
+//!
+//! For each request: read and validate the head (`timeout http-request`,
+//! `timeout http-keep-alive` between requests), run the rule evaluation
+//! points, choose the backend and a server, take an idle server connection
+//! or connect, send the head, then stream the request body and relay the
+//! response at the same time (so `Expect: 100-continue` and early responses
+//! work), and finally keep, pool or close each side. Requests of a
+//! connection are served one at a time, so pipelined requests are answered
+//! in order. After a `101 Switching Protocols` the connection becomes a
+//! tunnel.
+
+use std::net::SocketAddr;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio::time::Instant;
+
+use super::buffer::Buf;
+use super::codec::{self, Body, RequestInfo};
+use super::exchange::Exchange;
+use super::framing::Errs;
+use super::headers;
+use super::within;
+use crate::compile::program::{HttpConnMode, Proxy};
+use crate::proxy::ProxyError;
+use crate::proxy::balance::PickCtx;
+use crate::proxy::connect;
+use crate::proxy::hooks::{self, Verdict};
+use crate::proxy::shared::Shared;
+use crate::rules::message::{RequestHead, ResponseHead, Version};
+use crate::stats::Counters;
+
+/// Buffers of one client connection, reused by every request on it.
+pub(super) struct Bufs {
+    pub(super) client: Buf,
+    pub(super) server: Buf,
+    pub(super) req: RequestHead,
+    pub(super) resp: ResponseHead,
+    /// Serialized heads.
+    pub(super) out: Vec<u8>,
+    /// Chunk re-framing and header scratch, one per direction.
+    pub(super) up: Vec<u8>,
+    pub(super) down: Vec<u8>,
+}
+
+/// What happens to the client connection after a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Next {
+    KeepAlive,
+    Close,
+}
+
+pub(super) const UP_ERRS: Errs = Errs {
+    closed: ProxyError::ClientClosed,
+    read: ProxyError::ClientIo,
+    write: ProxyError::ServerIo,
+    timeout: ProxyError::ClientTimeout,
+    malformed: ProxyError::BadRequest("invalid chunked body"),
+};
+
+pub(super) const DOWN_ERRS: Errs = Errs {
+    closed: ProxyError::BadResponse("server closed mid-body"),
+    read: ProxyError::ServerIo,
+    write: ProxyError::ClientIo,
+    timeout: ProxyError::ServerTimeout,
+    malformed: ProxyError::BadResponse("invalid chunked body"),
+};
+
+pub async fn run(
+    mut client: TcpStream,
+    peer: SocketAddr,
+    fe: &Proxy,
+    shared: &Shared,
+) -> Result<(), ProxyError> {
+    let bufsize = shared.program.global.tune_bufsize as usize;
+    let mut b = Bufs {
+        client: Buf::new(bufsize),
+        server: Buf::new(bufsize),
+        req: RequestHead::new(),
+        resp: ResponseHead::new(),
+        out: Vec::with_capacity(1024),
+        up: Vec::new(),
+        down: Vec::new(),
+    };
+    let mut first = true;
+    loop {
+        let info = match read_head(&mut client, &mut b, fe, shared, first).await {
+            Ok(Some(info)) => info,
+            Ok(None) => return Ok(()),
+            Err(e) => {
+                if matches!(e.status(), Some(400 | 408 | 414 | 431 | 501)) {
+                    Counters::inc(&fe.frontend_counters.errors_req);
+                    send_page(
+                        &mut client,
+                        shared,
+                        fe,
+                        None,
+                        e.status().unwrap_or(400),
+                        true,
+                    )
+                    .await;
+                }
+                return Err(e);
+            }
+        };
+        first = false;
+        Counters::add(&fe.frontend_counters.bytes_in, info.head_len as u64);
+        match serve_request(&mut client, peer, fe, shared, &mut b, info).await? {
+            Next::KeepAlive => {}
+            Next::Close => {
+                linger_close(&mut client).await;
+                return Ok(());
+            }
+        }
+    }
+}
+
+/// Reads the next request head. `Ok(None)`: the client left (or the
+/// keep-alive wait ended) between requests: close without a word.
+async fn read_head(
+    client: &mut TcpStream,
+    b: &mut Bufs,
+    fe: &Proxy,
+    shared: &Shared,
+    first: bool,
+) -> Result<Option<RequestInfo>, ProxyError> {
+    let bufsize = b.client.capacity();
+    let request_ms = fe.timeouts.http_request_ms.or(fe.timeouts.client_ms);
+    if !first && b.client.is_empty() {
+        if shared.is_stopping() {
+            return Ok(None);
+        }
+        let keep_alive_ms = fe.timeouts.http_keep_alive_ms.or(request_ms);
+        let mut stop = shared.stop.subscribe();
+        let idle = within(keep_alive_ms, ProxyError::ClientTimeout, async {
+            b.client
+                .fill(client)
+                .await
+                .map_err(|_| ProxyError::ClientIo)
+        });
+        tokio::select! {
+            r = idle => match r {
+                Ok(0) | Err(ProxyError::ClientTimeout) => return Ok(None),
+                Ok(_) => {}
+                Err(e) => return Err(e),
+            },
+            _ = stop.changed() => return Ok(None),
+        }
+    }
+    let deadline = request_ms.map(|ms| Instant::now() + std::time::Duration::from_millis(ms));
+    loop {
+        if !b.client.is_empty()
+            && let Some(info) = codec::parse_request(b.client.filled(), bufsize, &mut b.req)?
+        {
+            b.client.consume(info.head_len);
+            return Ok(Some(info));
+        }
+        let fill = b.client.fill(client);
+        let n = match deadline {
+            Some(d) => match tokio::time::timeout_at(d, fill).await {
+                Ok(r) => r,
+                Err(_) => return Err(ProxyError::RequestTimeout),
+            },
+            None => fill.await,
+        }
+        .map_err(|_| ProxyError::ClientIo)?;
+        if n == 0 {
+            return if b.client.is_empty() {
+                Ok(None)
+            } else {
+                Err(ProxyError::ClientClosed)
+            };
+        }
+    }
+}
+
+/// Serves one parsed request to its end.
+async fn serve_request(
+    client: &mut TcpStream,
+    peer: SocketAddr,
+    fe: &Proxy,
+    shared: &Shared,
+    b: &mut Bufs,
+    info: RequestInfo,
+) -> Result<Next, ProxyError> {
+    crate::clock::refresh();
+    Counters::inc(&fe.frontend_counters.http_requests);
+    // Pages answered before the body is read close the connection, and so
+    // does a client that asked for it.
+    let unread_body = info.body != Body::None
+        || info.conn.close
+        || (b.req.version == Version::Http10 && !info.conn.keep_alive);
+    // Evaluation point: `tcp-request content` (in http mode, per request).
+    if hooks::tcp_request_content(fe, peer, Some(&b.req)) != Verdict::Continue {
+        Counters::inc(&fe.frontend_counters.denied_sess);
+        return Ok(Next::Close);
+    }
+    // Evaluation point: the frontend's `http-request` rules.
+    match hooks::http_request(fe, peer, &mut b.req) {
+        Verdict::Continue => {}
+        Verdict::Reject => {
+            Counters::inc(&fe.frontend_counters.denied_req);
+            return Ok(Next::Close);
+        }
+        Verdict::Deny(status) => {
+            Counters::inc(&fe.frontend_counters.denied_req);
+            return Ok(send_page(client, shared, fe, None, status, unread_body).await);
+        }
+    }
+    // Evaluation point: `use_backend` / `default_backend`.
+    let Some(be) = hooks::select_backend(fe, Some(&b.req)).map(|id| shared.proxy(id)) else {
+        return Ok(send_page(client, shared, fe, None, 503, unread_body).await);
+    };
+    Counters::inc(&be.backend_counters.sessions_total);
+    Counters::inc(&be.backend_counters.http_requests);
+    if be.id != fe.id {
+        // Evaluation point: the backend's `http-request` rules.
+        if let Verdict::Deny(status) = hooks::http_request(be, peer, &mut b.req) {
+            Counters::inc(&be.backend_counters.denied_req);
+            return Ok(send_page(client, shared, fe, Some(be), status, unread_body).await);
+        }
+    }
+    let mode = conn_mode(fe, be);
+    let client_close = info.conn.close
+        || (b.req.version == Version::Http10 && !info.conn.keep_alive)
+        || mode == HttpConnMode::Close
+        || shared.is_stopping();
+    let reuse =
+        mode == HttpConnMode::KeepAlive && b.req.version == Version::Http11 && !info.upgrade;
+    prepare_request(&mut b.req, &info, fe, be, peer, reuse, &mut b.up);
+    b.out.clear();
+    b.req.write_to(&mut b.out);
+
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        let ctx = PickCtx {
+            client: peer.ip(),
+            request: Some(&b.req),
+        };
+        let pooled = match (reuse && attempt == 1, info.body) {
+            (false, _) => connect::Reuse::Never,
+            (true, Body::None) => connect::Reuse::Replayable,
+            (true, _) => connect::Reuse::Probed,
+        };
+        let mut conn = match connect::connect(shared, be, &ctx, pooled).await {
+            Ok(c) => c,
+            Err(e) => {
+                tracing::debug!(backend = %be.name, "no server connection: {e}");
+                let status = e.status().unwrap_or(503);
+                return Ok(send_page(client, shared, fe, Some(be), status, unread_body).await);
+            }
+        };
+        let ex = Exchange {
+            fe,
+            be,
+            shared,
+            info,
+            client_close,
+            reused: conn.reused,
+        };
+        match ex.run(client, &mut conn, b).await {
+            Ok(done) => return Ok(ex.finish(client, conn, b, done, reuse).await),
+            // A pooled connection the server had closed: try a fresh one
+            // when nothing was sent and the request can be replayed.
+            Err(f) if f.retryable && conn.reused && info.body == Body::None && attempt == 1 => {
+                continue;
+            }
+            Err(f) => {
+                let server = &be.servers[conn.slot.server as usize];
+                if matches!(
+                    f.error,
+                    ProxyError::BadResponse(_) | ProxyError::ServerTimeout | ProxyError::ServerIo
+                ) {
+                    Counters::inc(&be.backend_counters.errors_resp);
+                    Counters::inc(&server.state.counters.errors_resp);
+                }
+                if f.head_sent {
+                    return Err(f.error);
+                }
+                match f.error.status() {
+                    Some(status) if f.error.side() != crate::proxy::Side::Client => {
+                        send_page(client, shared, fe, Some(be), status, true).await;
+                        server.state.counters.count_status(status);
+                        return Err(f.error);
+                    }
+                    _ => return Err(f.error),
+                }
+            }
+        }
+    }
+}
+
+/// The strongest connection mode of the frontend and the backend.
+fn conn_mode(fe: &Proxy, be: &Proxy) -> HttpConnMode {
+    let rank = |m: HttpConnMode| match m {
+        HttpConnMode::KeepAlive => 0,
+        HttpConnMode::ServerClose => 1,
+        HttpConnMode::Close => 2,
+    };
+    let (a, b) = (fe.options.http_conn_mode, be.options.http_conn_mode);
+    if rank(a) >= rank(b) { a } else { b }
+}
+
+/// Rewrites the head for the server: hop-by-hop headers out, the server-side
+/// `Connection`, `X-Forwarded-For`, and the body framing.
+fn prepare_request(
+    req: &mut RequestHead,
+    info: &RequestInfo,
+    fe: &Proxy,
+    be: &Proxy,
+    peer: SocketAddr,
+    reuse: bool,
+    scratch: &mut Vec<u8>,
+) {
+    headers::strip_hop_by_hop(&mut req.headers, info.upgrade, scratch);
+    if info.upgrade {
+        req.headers.push(b"connection", b"upgrade");
+    } else if !reuse {
+        req.headers.push(b"connection", b"close");
+    }
+    if let Some(ff) = fe
+        .options
+        .forwardfor
+        .as_ref()
+        .or(be.options.forwardfor.as_ref())
+    {
+        headers::add_forwarded_for(&mut req.headers, ff, peer.ip());
+    }
+    if info.body == Body::Chunked {
+        req.headers.push(b"transfer-encoding", b"chunked");
+    }
+}
+
+/// Sends an error page (the errorfile of `be`, else of `fe`, else HAProxy's)
+/// and says whether the connection stays open.
+async fn send_page(
+    client: &mut TcpStream,
+    shared: &Shared,
+    fe: &Proxy,
+    be: Option<&Proxy>,
+    status: u16,
+    close: bool,
+) -> Next {
+    let page_owner = be
+        .filter(|b| shared.pages.has_file(b.id, status))
+        .unwrap_or(fe);
+    let page = shared
+        .pages
+        .page(Some(page_owner.id), status, close || shared.is_stopping());
+    fe.frontend_counters.count_status(status);
+    Counters::add(&fe.frontend_counters.bytes_out, page.bytes.len() as u64);
+    if let Some(be) = be {
+        be.backend_counters.count_status(status);
+    }
+    let written = within(fe.timeouts.client_ms, ProxyError::ClientTimeout, async {
+        client
+            .write_all(page.bytes)
+            .await
+            .map_err(|_| ProxyError::ClientIo)
+    })
+    .await;
+    if written.is_err() || page.close {
+        if written.is_ok() {
+            linger_close(client).await;
+        }
+        return Next::Close;
+    }
+    Next::KeepAlive
+}
+
+/// Closes the write side, then reads and discards what the client still
+/// sends for a short while, so that unread request bytes do not turn the
+/// close into a reset that would destroy the response in flight.
+async fn linger_close(client: &mut TcpStream) {
+    if client.shutdown().await.is_err() {
+        return;
+    }
+    let mut sink = [0u8; 4096];
+    let mut budget: usize = 1 << 20;
+    let drain = async {
+        while let Ok(n) = client.read(&mut sink).await {
+            if n == 0 || n >= budget {
+                break;
+            }
+            budget -= n;
+        }
+    };
+    if tokio::time::timeout(std::time::Duration::from_millis(500), drain)
+        .await
+        .is_err()
+    {
+        tracing::debug!("client kept sending after close");
+    }
+}

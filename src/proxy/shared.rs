@@ -1,0 +1,104 @@
+//! What every worker of one `serve` shares: the program, per-backend
+//! selection state and queues, connection limits, rendered error pages, and
+//! the stop signal.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use tokio::sync::{Semaphore, watch};
+
+use super::balance::Balancer;
+use super::http::errors::ErrorPages;
+use super::queue::Queue;
+use crate::compile::program::{Program, Proxy, ProxyId};
+
+/// How the process is asked to stop.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stop {
+    Running,
+    /// Close listeners, let in-flight sessions finish (SIGUSR1).
+    Graceful,
+    /// Close everything now (SIGTERM).
+    Now,
+}
+
+/// Runtime state of one backend.
+#[derive(Debug)]
+pub struct BackendRt {
+    pub balancer: Balancer,
+    pub queue: Arc<Queue>,
+}
+
+#[derive(Debug)]
+pub struct Shared {
+    pub program: Arc<Program>,
+    /// Indexed by `ProxyId` (every proxy has one; frontends leave it unused).
+    pub backends: Vec<BackendRt>,
+    /// `global.maxconn` across workers.
+    pub global_conns: Arc<Semaphore>,
+    /// Frontend `maxconn` by `ProxyId`, `None` when unset.
+    pub frontend_conns: Vec<Option<Arc<Semaphore>>>,
+    pub pages: ErrorPages,
+    pub stop: watch::Sender<Stop>,
+    stopping: AtomicBool,
+}
+
+impl Shared {
+    pub fn new(program: Arc<Program>) -> Shared {
+        let backends = program
+            .proxies
+            .iter()
+            .map(|p| BackendRt {
+                balancer: Balancer::new(p),
+                queue: Arc::new(Queue::default()),
+            })
+            .collect();
+        let frontend_conns = program
+            .proxies
+            .iter()
+            .map(|p| {
+                (p.cap.frontend && p.maxconn > 0)
+                    .then(|| Arc::new(Semaphore::new(p.maxconn as usize)))
+            })
+            .collect();
+        let global = program.global.maxconn.max(1) as usize;
+        let pages = ErrorPages::new(&program);
+        Shared {
+            global_conns: Arc::new(Semaphore::new(global)),
+            frontend_conns,
+            backends,
+            pages,
+            program,
+            stop: watch::channel(Stop::Running).0,
+            stopping: AtomicBool::new(false),
+        }
+    }
+
+    pub fn proxy(&self, id: ProxyId) -> &Proxy {
+        self.program.proxy(id)
+    }
+
+    pub fn backend_rt(&self, id: ProxyId) -> &BackendRt {
+        &self.backends[id.0 as usize]
+    }
+
+    /// Whether a stop was asked: sessions finish their current request and
+    /// close instead of waiting for another.
+    pub fn is_stopping(&self) -> bool {
+        self.stopping.load(Ordering::Relaxed)
+    }
+
+    pub fn request_stop(&self, how: Stop) {
+        self.stopping.store(true, Ordering::Relaxed);
+        self.stop.send_if_modified(|cur| {
+            let escalate = matches!(
+                (*cur, how),
+                (Stop::Running, _) | (Stop::Graceful, Stop::Now)
+            );
+            if escalate {
+                *cur = how;
+            }
+            escalate
+        });
+    }
+}

@@ -1,0 +1,158 @@
+//! `mode tcp` forwarding and HTTP tunnels: bytes copied both ways, each
+//! direction on its own so one blocked peer never stalls the other, a FIN in
+//! one direction forwarded as a write shutdown (half-close), and one idle
+//! timeout over both directions (`timeout tunnel`, else client/server).
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio::time::Instant;
+
+use super::error::ProxyError;
+use crate::stats::Counters;
+
+/// The counters a tunnel adds its bytes to.
+#[derive(Clone, Copy)]
+pub struct Meters<'a> {
+    pub frontend: &'a Counters,
+    pub backend: &'a Counters,
+    pub server: &'a Counters,
+}
+
+impl Meters<'_> {
+    fn add_in(&self, n: u64) {
+        Counters::add(&self.frontend.bytes_in, n);
+        Counters::add(&self.backend.bytes_in, n);
+        Counters::add(&self.server.bytes_in, n);
+    }
+
+    fn add_out(&self, n: u64) {
+        Counters::add(&self.frontend.bytes_out, n);
+        Counters::add(&self.backend.bytes_out, n);
+        Counters::add(&self.server.bytes_out, n);
+    }
+}
+
+/// Copies both ways until both directions have ended. `to_server` and
+/// `to_client` are bytes already read from one side (a pipelined request, an
+/// early WebSocket frame) that go out first.
+pub async fn pipe(
+    client: &mut TcpStream,
+    server: &mut TcpStream,
+    idle_ms: Option<u64>,
+    bufsize: usize,
+    meters: Meters<'_>,
+    to_server: &[u8],
+    to_client: &[u8],
+) -> Result<(), ProxyError> {
+    let activity = Activity {
+        base: Instant::now(),
+        last_ms: AtomicU64::new(0),
+        idle_ms,
+    };
+    let (mut cr, mut cw) = client.split();
+    let (mut sr, mut sw) = server.split();
+    let up = async {
+        if !to_server.is_empty() {
+            sw.write_all(to_server)
+                .await
+                .map_err(|_| ProxyError::ServerIo)?;
+            meters.add_in(to_server.len() as u64);
+        }
+        copy_half(&mut cr, &mut sw, &activity, bufsize, Dir::Up, meters).await
+    };
+    let down = async {
+        if !to_client.is_empty() {
+            cw.write_all(to_client)
+                .await
+                .map_err(|_| ProxyError::ClientIo)?;
+            meters.add_out(to_client.len() as u64);
+        }
+        copy_half(&mut sr, &mut cw, &activity, bufsize, Dir::Down, meters).await
+    };
+    tokio::try_join!(up, down).map(|_| ())
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Dir {
+    /// Client to server.
+    Up,
+    /// Server to client.
+    Down,
+}
+
+/// Last activity in either direction, for the shared idle timeout.
+struct Activity {
+    base: Instant,
+    last_ms: AtomicU64,
+    idle_ms: Option<u64>,
+}
+
+impl Activity {
+    fn touch(&self) {
+        let ms = self.base.elapsed().as_millis() as u64;
+        self.last_ms.store(ms, Ordering::Relaxed);
+    }
+
+    /// When the tunnel expires if nothing happens before.
+    fn deadline(&self, idle: u64) -> Instant {
+        self.base + Duration::from_millis(self.last_ms.load(Ordering::Relaxed) + idle)
+    }
+}
+
+async fn copy_half<R, W>(
+    r: &mut R,
+    w: &mut W,
+    activity: &Activity,
+    bufsize: usize,
+    dir: Dir,
+    meters: Meters<'_>,
+) -> Result<(), ProxyError>
+where
+    R: AsyncRead + Unpin,
+    W: AsyncWrite + Unpin,
+{
+    let (read_err, write_err, timeout) = match dir {
+        Dir::Up => (
+            ProxyError::ClientIo,
+            ProxyError::ServerIo,
+            ProxyError::ClientTimeout,
+        ),
+        Dir::Down => (
+            ProxyError::ServerIo,
+            ProxyError::ClientIo,
+            ProxyError::ServerTimeout,
+        ),
+    };
+    let mut buf = vec![0u8; bufsize.max(1024)];
+    loop {
+        let n = match activity.idle_ms {
+            None => r.read(&mut buf).await.map_err(|_| read_err)?,
+            Some(idle) => loop {
+                let deadline = activity.deadline(idle);
+                match tokio::time::timeout_at(deadline, r.read(&mut buf)).await {
+                    Ok(res) => break res.map_err(|_| read_err)?,
+                    // The other direction may have been active meanwhile.
+                    Err(_) if activity.deadline(idle) > Instant::now() => continue,
+                    Err(_) => return Err(timeout),
+                }
+            },
+        };
+        if n == 0 {
+            // Half-close: the peer finished sending; tell the other side.
+            if let Err(e) = w.shutdown().await {
+                tracing::debug!("shutdown after FIN: {e}");
+            }
+            return Ok(());
+        }
+        activity.touch();
+        w.write_all(&buf[..n]).await.map_err(|_| write_err)?;
+        activity.touch();
+        match dir {
+            Dir::Up => meters.add_in(n as u64),
+            Dir::Down => meters.add_out(n as u64),
+        }
+    }
+}
