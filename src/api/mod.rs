@@ -10,6 +10,11 @@
 //! * format/: one file per `show`, plus the stats page and Prometheus
 //!   text the data plane serves.
 //! * messages.rs: HAProxy's texts.
+//!
+//! Entry points: [`spawn`] serves the sockets and returns an [`ApiHandle`]
+//! (`set_program` after a reload, `stop`); the data plane's stats page and
+//! Prometheus service call [`format::stat_csv`], [`format::stats_html`] and
+//! [`format::prometheus`].
 
 pub mod command;
 pub mod exec;
