@@ -30,7 +30,7 @@ backend st_str\n    stick-table type string len 8 size 16 store gpc0,http_req_cn
 backend st_bin\n    stick-table type binary len 4 size 16 store gpc0\n";
 
 /// Runs arbitrary bytes as runtime-API request lines (admin level, prompt
-/// mode as the input toggles it) against [`API_CFG`]. The program is built
+/// mode as the input toggles it) against a small fixed program, built
 /// once; commands change its live state from one input to the next.
 pub fn api_command(data: &[u8]) {
     use std::sync::{Arc, OnceLock};

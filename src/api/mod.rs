@@ -14,7 +14,7 @@
 //! Entry points: [`spawn`] serves the sockets and returns an [`ApiHandle`]
 //! (`set_program` after a reload, `stop`); the data plane's stats page and
 //! Prometheus service call [`format::stat_csv`], [`format::stats_html`] and
-//! [`format::prometheus`].
+//! [`format::prometheus()`].
 
 pub mod command;
 pub mod exec;
