@@ -1446,3 +1446,28 @@ mod fuzzed {
         }
     }
 }
+
+#[test]
+fn stopping_the_api_does_not_wait_for_connected_clients() {
+    use std::io::Read as _;
+    use std::os::unix::net::UnixStream;
+    use std::time::{Duration, Instant};
+    let api = Api::start("api-stop", &weights_cfg());
+    let mut client = UnixStream::connect(&api.sock).expect("connect");
+    client.write_all(b"prompt\n").expect("write");
+    let mut prompt = [0u8; 3];
+    client.read_exact(&mut prompt).expect("prompt");
+    assert_eq!(&prompt, b"\n> ");
+    let start = Instant::now();
+    api.stop();
+    assert!(
+        start.elapsed() < Duration::from_secs(1),
+        "stop took {:?}",
+        start.elapsed()
+    );
+    client
+        .set_read_timeout(Some(Duration::from_secs(2)))
+        .expect("timeout");
+    let mut rest = Vec::new();
+    assert_eq!(client.read_to_end(&mut rest).expect("closed"), 0);
+}
