@@ -9,7 +9,7 @@
 //! error and is closed. Each client is a task of its own and commands never
 //! hold a lock across a write, so a slow or hostile client delays no one.
 
-use std::os::unix::fs::PermissionsExt;
+use std::os::unix::fs::{FileTypeExt, PermissionsExt};
 use std::os::unix::net::UnixListener as StdUnixListener;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -43,33 +43,52 @@ pub struct Bound {
 }
 
 /// Binds `sock.path`: bound under a temporary name, given its mode, then
-/// renamed over the final path, so that a stale file from a previous run is
-/// replaced and clients never see a socket with the wrong mode.
+/// renamed over the final path, so that a stale socket file from a previous
+/// run is replaced and clients never see a socket with the wrong mode. A
+/// path too long for the temporary name is bound in place instead. A file
+/// that is not a socket is never replaced.
 pub fn bind(sock: &StatsSocket) -> Result<Bound, ApiError> {
     let path = sock.path.clone();
     let err = |source| ApiError::Bind {
         path: path.clone(),
         source,
     };
+    if let Ok(meta) = std::fs::symlink_metadata(&path)
+        && !meta.file_type().is_socket()
+    {
+        return Err(err(std::io::Error::new(
+            std::io::ErrorKind::AlreadyExists,
+            "a file that is not a socket is in the way",
+        )));
+    }
     let mut tmp = path.clone().into_os_string();
     tmp.push(format!(".{}.tmp", std::process::id()));
     let tmp = PathBuf::from(tmp);
-    match std::fs::remove_file(&tmp) {
-        Ok(()) => {}
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+    remove_if_present(&tmp).map_err(err)?;
+    let (listener, at) = match StdUnixListener::bind(&tmp) {
+        Ok(l) => (l, tmp),
+        Err(e) if e.kind() == std::io::ErrorKind::InvalidInput => {
+            remove_if_present(&path).map_err(err)?;
+            (StdUnixListener::bind(&path).map_err(err)?, path.clone())
+        }
         Err(e) => return Err(err(e)),
-    }
-    let listener = StdUnixListener::bind(&tmp).map_err(err)?;
+    };
     let placed = sock
         .mode
         .map_or(Ok(()), |mode| {
-            std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(mode))
+            std::fs::set_permissions(&at, std::fs::Permissions::from_mode(mode))
         })
-        .and_then(|()| std::fs::rename(&tmp, &path))
+        .and_then(|()| {
+            if at == path {
+                Ok(())
+            } else {
+                std::fs::rename(&at, &path)
+            }
+        })
         .and_then(|()| listener.set_nonblocking(true));
     if let Err(e) = placed {
-        if let Err(rm) = std::fs::remove_file(&tmp) {
-            tracing::debug!("removing {}: {rm}", tmp.display());
+        if let Err(rm) = std::fs::remove_file(&at) {
+            tracing::debug!("removing {}: {rm}", at.display());
         }
         return Err(err(e));
     }
@@ -78,6 +97,13 @@ pub fn bind(sock: &StatsSocket) -> Result<Bound, ApiError> {
         level: sock.level,
         listener,
     })
+}
+
+fn remove_if_present(path: &std::path::Path) -> std::io::Result<()> {
+    match std::fs::remove_file(path) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
+        _ => Ok(()),
+    }
 }
 
 /// The API thread's body: serves every bound socket until `stop` turns true.

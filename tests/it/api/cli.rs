@@ -290,3 +290,19 @@ fn stopping_the_api_does_not_wait_for_connected_clients() {
     let mut rest = Vec::new();
     assert_eq!(client.read_to_end(&mut rest).expect("closed"), 0);
 }
+
+#[test]
+fn a_regular_file_in_the_way_is_not_replaced() {
+    let scratch = Scratch::new("api-not-a-socket");
+    let sock = scratch.write("admin.sock", "precious\n");
+    let cfg = weights_cfg().replace("@SOCK@", &sock.display().to_string());
+    let path = scratch.write("lb.cfg", &cfg);
+    let program = Arc::new(lbd::reload::load_program(&[path]).expect("compile").program);
+    let tables = Arc::new(Tables::new(program.tables.clone()));
+    let refused = api::spawn(program, tables);
+    assert!(matches!(refused, Err(api::ApiError::Bind { .. })));
+    assert_eq!(
+        std::fs::read_to_string(&sock).expect("still there"),
+        "precious\n"
+    );
+}
