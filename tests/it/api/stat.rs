@@ -180,6 +180,8 @@ fn stats_page_csv_and_prometheus_formatters_share_the_numbers() {
         assert!(value.parse::<u64>().is_ok(), "{line}");
     }
 
+    let (kind, csv_page) = api::format::page(&api.program, &api.tables, api::format::Page::Csv);
+    assert_eq!((kind, csv_page.as_str()), ("text/plain", csv.as_str()));
     let html = api::format::stats_html(&api.program, Some(5));
     assert!(html.contains("<meta http-equiv=\"refresh\" content=\"5\">"));
     assert!(html.contains("<th colspan=\"16\">test1</th>"));
