@@ -183,6 +183,13 @@ fn apply(
             required(line, 1, keyword, "an argument")?;
             Ok(())
         }
+        // Applied by the parser while it reads the file (later lines see
+        // the variables); nothing is left to do here.
+        "setenv" | "presetenv" => {
+            required(line, 2, keyword, "a name and a value")?;
+            args::no_more(line, 3, keyword)
+        }
+        "unsetenv" | "resetenv" => Ok(()),
         "tune.ssl.default-dh-param" | "tune.ssl.cachesize" | "tune.ssl.lifetime" => {
             required(line, 1, keyword, "a value")?;
             args::no_more(line, 2, keyword)

@@ -11,7 +11,7 @@ use crate::config::diag::Diagnostic;
 use crate::rules::ProxyRules;
 use crate::rules::action::{HttpReqAction, HttpResAction, Rule, TcpAction};
 use crate::rules::ctx::Ctx;
-use crate::rules::expr::first_match;
+use crate::rules::expr::select;
 use crate::rules::fetch::Usage;
 use crate::stick::{TableId, TableSpec};
 
@@ -357,16 +357,18 @@ pub fn parse_time_ms(text: &str) -> Option<u64> {
 }
 
 /// The backend a request goes to: the first `use_backend` whose condition
-/// holds, else the default backend.
+/// holds, else the default backend. (The data plane, which may not use
+/// `compile::rules`, calls `rules::expr::select` the same way.)
 pub fn select_backend(
     rules: &[UseBackend],
     default: Option<ProxyId>,
     ctx: &Ctx<'_>,
 ) -> Option<ProxyId> {
-    first_match(rules.iter().map(|r| r.cond.as_ref()), ctx)
-        .and_then(|i| rules.get(i))
-        .map(|r| r.backend)
-        .or(default)
+    select(
+        rules.iter().map(|r| (r.backend, r.cond.as_ref())),
+        default,
+        ctx,
+    )
 }
 
 #[cfg(test)]

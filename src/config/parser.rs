@@ -24,7 +24,15 @@ pub struct ParsedFile {
 
 /// Parses a whole file. Each file starts outside any section, as HAProxy
 /// requires ("each file must start on a section boundary").
-pub fn parse_file(file: FileId, bytes: &[u8], env: &dyn Fn(&str) -> Option<String>) -> ParsedFile {
+pub fn parse_file(
+    file: FileId,
+    bytes: &[u8],
+    base_env: &dyn Fn(&str) -> Option<String>,
+) -> ParsedFile {
+    // `setenv` and friends in `global` change the variables that later lines
+    // of the file see, as HAProxy applies them while it reads the file.
+    let overlay = std::cell::RefCell::new(EnvOverlay::default());
+    let env = &|name: &str| overlay.borrow().lookup(name, base_env);
     let mut out = ParsedFile::default();
     let mut rest = bytes;
     let mut line_no = 0u32;
@@ -47,6 +55,7 @@ pub fn parse_file(file: FileId, bytes: &[u8], env: &dyn Fn(&str) -> Option<Strin
                 let directive = blocks.directive(&split.words, env, &mut out.diagnostics);
                 if !directive && blocks.active() {
                     add_line(&mut out, pos, split.words);
+                    overlay.borrow_mut().apply(&out, base_env);
                 }
                 out.diagnostics.extend(split.warning);
             }
@@ -150,3 +159,58 @@ fn line_span(pos: LinePos, words: &[Word]) -> Span {
 
 #[cfg(test)]
 mod tests;
+
+/// Variables set or removed by `setenv`, `presetenv`, `unsetenv` and
+/// `resetenv` lines of a `global` section.
+#[derive(Default)]
+struct EnvOverlay {
+    /// `Some(value)`: set; `None`: removed.
+    vars: ahash::AHashMap<String, Option<String>>,
+    /// After `resetenv`: only these names of the real environment remain.
+    kept: Option<Vec<String>>,
+}
+
+impl EnvOverlay {
+    fn lookup(&self, name: &str, env: &dyn Fn(&str) -> Option<String>) -> Option<String> {
+        if let Some(v) = self.vars.get(name) {
+            return v.clone();
+        }
+        match &self.kept {
+            Some(kept) if !kept.iter().any(|k| k == name) => None,
+            _ => env(name),
+        }
+    }
+
+    /// Applies the line just added, if it is one of the env keywords of a
+    /// `global` section.
+    fn apply(&mut self, out: &ParsedFile, env: &dyn Fn(&str) -> Option<String>) {
+        let Some(section) = out.sections.last() else {
+            return;
+        };
+        if section.kind != SectionKind::Global {
+            return;
+        }
+        let Some(line) = section.lines.last() else {
+            return;
+        };
+        let words: Vec<&str> = line.words.iter().map(|w| w.text.as_str()).collect();
+        match words.as_slice() {
+            ["setenv", name, value] => {
+                self.vars.insert(name.to_string(), Some(value.to_string()));
+            }
+            ["presetenv", name, value] if env(name).is_none() => {
+                self.vars.insert(name.to_string(), Some(value.to_string()));
+            }
+            ["unsetenv", names @ ..] => {
+                for name in names {
+                    self.vars.insert(name.to_string(), None);
+                }
+            }
+            ["resetenv", names @ ..] => {
+                self.vars.retain(|k, _| names.contains(&k.as_str()));
+                self.kept = Some(names.iter().map(|n| n.to_string()).collect());
+            }
+            _ => {}
+        }
+    }
+}

@@ -81,6 +81,22 @@ pub fn cond_holds(cond: Option<&Cond>, ctx: &Ctx<'_>) -> bool {
     cond.is_none_or(|c| eval_cond(c, ctx))
 }
 
+/// The target of the first rule whose condition holds, else `default`:
+/// `use_backend` selection, written without the compiler's types so the data
+/// plane can call it:
+/// `select(fe.use_backend.iter().map(|r| (r.backend, r.cond.as_ref())), fe.default_backend, &ctx)`.
+pub fn select<'c, T>(
+    rules: impl IntoIterator<Item = (T, Option<&'c Cond>)>,
+    default: Option<T>,
+    ctx: &Ctx<'_>,
+) -> Option<T> {
+    rules
+        .into_iter()
+        .find(|(_, cond)| cond_holds(*cond, ctx))
+        .map(|(target, _)| target)
+        .or(default)
+}
+
 /// Index of the first item whose condition holds (`use_backend` rules).
 pub fn first_match<'c>(
     conds: impl IntoIterator<Item = Option<&'c Cond>>,

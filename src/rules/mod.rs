@@ -11,8 +11,8 @@
 //! each stream:   ctx = Ctx::new(..).with_request(&mut req)     (HTTP mode)
 //!                frontend.rules.run_tcp_content(&mut ctx)      Reject → close
 //!                frontend.rules.run_http_request(&mut ctx)     verdict → answer
-//!                backend = compile::rules::select_backend(&fe.use_backend,
-//!                              fe.default_backend, &ctx)
+//!                backend = expr::select(fe.use_backend.iter()
+//!                    .map(|r| (r.backend, r.cond.as_ref())), fe.default_backend, &ctx)
 //!                backend.rules.run_tcp_content / run_http_request (same ctx)
 //!                ctx = Ctx::new(..).with_request_ref(&req).with_response(&mut res)
 //!                backend.rules.run_http_response, then the frontend's

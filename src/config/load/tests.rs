@@ -77,7 +77,7 @@ fn parse_bytes_uses_the_given_environment() {
 #[test]
 fn valid_corpus_parses_cleanly() {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("grammar/corpus/valid");
-    let loaded = load_with_env(&[dir.clone()], &|_| None);
+    let loaded = load_with_env(std::slice::from_ref(&dir), &|_| None);
     assert!(loaded.config.sections.len() >= 8);
     assert_eq!(loaded.diagnostics, []);
     let files = [dir.join("conditions.cfg"), dir.join("quoting.cfg")];

@@ -125,6 +125,7 @@ impl Exchange<'_> {
             server,
             req,
             client_v11: req.version == Version::Http11,
+            head_limit: self.shared.program.global.tune_bufsize as usize,
         };
         let download = relay.run(&mut sr, sbuf, &mut cw, resp, out, down);
         tokio::pin!(upload);
@@ -218,6 +219,8 @@ struct Relay<'a> {
     server: &'a crate::compile::program::Server,
     req: &'a RequestHead,
     client_v11: bool,
+    /// `tune.bufsize`: the largest response head accepted.
+    head_limit: usize,
 }
 
 impl Relay<'_> {
@@ -238,7 +241,7 @@ impl Relay<'_> {
         loop {
             let info = loop {
                 if !sbuf.is_empty() {
-                    match codec::parse_response(sbuf.filled(), sbuf.capacity(), is_head, resp) {
+                    match codec::parse_response(sbuf.filled(), self.head_limit, is_head, resp) {
                         Ok(Some(i)) => break i,
                         Ok(None) => {}
                         Err(e) => return Err(Fail::new(e)),

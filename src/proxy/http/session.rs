@@ -32,6 +32,9 @@ use crate::rules::message::{RequestHead, ResponseHead, Version};
 use crate::stats::Counters;
 
 /// Buffers of one client connection, reused by every request on it.
+/// The smallest server-side buffer (bytes).
+const SERVER_BUF_MIN: usize = 65_536;
+
 pub(super) struct Bufs {
     pub(super) client: Buf,
     pub(super) server: Buf,
@@ -76,7 +79,9 @@ pub async fn run(
     let bufsize = shared.program.global.tune_bufsize as usize;
     let mut b = Bufs {
         client: Buf::new(bufsize),
-        server: Buf::new(bufsize),
+        // Response bodies stream through this buffer: a larger one saves
+        // system calls on big responses; heads stay limited to bufsize.
+        server: Buf::new(bufsize.max(SERVER_BUF_MIN)),
         req: RequestHead::new(),
         resp: ResponseHead::new(),
         out: Vec::with_capacity(1024),
