@@ -1,8 +1,13 @@
 //! Live numbers shared by every worker and read by the runtime API: traffic
 //! counters and server state. Atomics only; this module depends on nothing.
 
+pub mod capture;
 pub mod counters;
+pub mod names;
+pub mod rate;
 pub mod server;
 
+pub use capture::{CaptureKind, ErrorCapture};
 pub use counters::Counters;
-pub use server::{AdminState, OpState, ServerState};
+pub use rate::PerSecond;
+pub use server::{AdminState, CheckResult, CheckStatus, OpState, ServerState};

@@ -1,7 +1,10 @@
 //! Live state of one server, shared by every worker, the health checker and
 //! the runtime API. Everything is an atomic: readers never lock.
 
+use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU8, AtomicU32, AtomicU64, Ordering};
+
+use parking_lot::RwLock;
 
 use super::counters::Counters;
 
@@ -46,6 +49,116 @@ pub struct ServerState {
     /// Milliseconds (process clock) of the last state change.
     pub last_change_ms: AtomicU64,
     pub counters: Counters,
+    /// The last health check's result, for `show stat` and `show servers state`.
+    pub check: CheckResult,
+    /// `set server <b>/<s> addr`: the address that replaces the configured
+    /// one for new connections (`None` = as configured). Read once per
+    /// connection by the data plane.
+    pub addr_override: RwLock<Option<SocketAddr>>,
+    /// Bumped by `shutdown sessions server`: a session established under an
+    /// older generation closes at its next I/O event.
+    pub shutdown_gen: AtomicU32,
+}
+
+/// HAProxy's health-check status codes (`HCHK_STATUS_*`), as `show servers
+/// state` prints them; `show stat` prints [`CheckStatus::as_keyword`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub enum CheckStatus {
+    /// No check has run yet (or the server has no `check`).
+    Unknown = 0,
+    /// Layer 4 connection refused, reset or unreachable.
+    L4Con = 8,
+    /// Layer 4 timeout.
+    L4Tout = 7,
+    /// Layer 6 (TLS) failure.
+    L6Rsp = 11,
+    /// Layer 7 answered as expected.
+    L7Ok = 15,
+    /// Layer 7 timeout.
+    L7Tout = 12,
+    /// Layer 7 answered something unexpected.
+    L7Sts = 17,
+    /// Layer 7 malformed response.
+    L7Rsp = 13,
+    /// Layer 4 (TCP connect) check passed.
+    L4Ok = 6,
+}
+
+impl CheckStatus {
+    /// The `check_status` column text.
+    pub fn as_keyword(self) -> &'static str {
+        match self {
+            CheckStatus::Unknown => "UNK",
+            CheckStatus::L4Con => "L4CON",
+            CheckStatus::L4Tout => "L4TOUT",
+            CheckStatus::L6Rsp => "L6RSP",
+            CheckStatus::L7Ok => "L7OK",
+            CheckStatus::L7Tout => "L7TOUT",
+            CheckStatus::L7Sts => "L7STS",
+            CheckStatus::L7Rsp => "L7RSP",
+            CheckStatus::L4Ok => "L4OK",
+        }
+    }
+
+    /// The `check_desc` column text.
+    pub fn description(self) -> &'static str {
+        match self {
+            CheckStatus::Unknown => "Unknown",
+            CheckStatus::L4Con => "Layer4 connection problem",
+            CheckStatus::L4Tout => "Layer4 timeout",
+            CheckStatus::L6Rsp => "Layer6 invalid response",
+            CheckStatus::L7Ok => "Layer7 check passed",
+            CheckStatus::L7Tout => "Layer7 timeout",
+            CheckStatus::L7Sts => "Layer7 wrong status",
+            CheckStatus::L7Rsp => "Layer7 invalid response",
+            CheckStatus::L4Ok => "Layer4 check passed",
+        }
+    }
+
+    /// Whether the check passed.
+    pub fn passed(self) -> bool {
+        matches!(self, CheckStatus::L7Ok | CheckStatus::L4Ok)
+    }
+
+    fn from_code(code: u8) -> CheckStatus {
+        [
+            CheckStatus::L4Con,
+            CheckStatus::L4Tout,
+            CheckStatus::L6Rsp,
+            CheckStatus::L7Ok,
+            CheckStatus::L7Tout,
+            CheckStatus::L7Sts,
+            CheckStatus::L7Rsp,
+            CheckStatus::L4Ok,
+        ]
+        .into_iter()
+        .find(|s| *s as u8 == code)
+        .unwrap_or(CheckStatus::Unknown)
+    }
+}
+
+/// The last health check of a server: written by the checker, read by the
+/// runtime API.
+#[derive(Debug, Default)]
+pub struct CheckResult {
+    status: AtomicU8,
+    /// HTTP status of an HTTP check (0 = none).
+    pub code: AtomicU32,
+    pub duration_ms: AtomicU32,
+}
+
+impl CheckResult {
+    pub fn status(&self) -> CheckStatus {
+        CheckStatus::from_code(self.status.load(Ordering::Relaxed))
+    }
+
+    /// Records one finished check.
+    pub fn record(&self, status: CheckStatus, http_code: u16, duration_ms: u32) {
+        self.status.store(status as u8, Ordering::Relaxed);
+        self.code.store(u32::from(http_code), Ordering::Relaxed);
+        self.duration_ms.store(duration_ms, Ordering::Relaxed);
+    }
 }
 
 impl ServerState {
@@ -69,6 +182,9 @@ impl ServerState {
             queued: AtomicU32::new(0),
             last_change_ms: AtomicU64::new(0),
             counters: Counters::default(),
+            check: CheckResult::default(),
+            addr_override: RwLock::new(None),
+            shutdown_gen: AtomicU32::new(0),
         }
     }
 
@@ -111,6 +227,18 @@ impl ServerState {
     /// Whether the balancer may send new traffic here: ready, up, weight > 0.
     pub fn is_usable(&self) -> bool {
         self.admin() == AdminState::Ready && self.op() == OpState::Up && self.weight() > 0
+    }
+
+    /// The address new connections go to: the configured one unless the
+    /// runtime API changed it.
+    pub fn addr(&self, configured: SocketAddr) -> SocketAddr {
+        self.addr_override.read().unwrap_or(configured)
+    }
+
+    /// `shutdown sessions server`: sessions that saw an older generation
+    /// must close.
+    pub fn shutdown_sessions(&self) {
+        self.shutdown_gen.fetch_add(1, Ordering::Relaxed);
     }
 
     /// Counts a new connection and returns the new current count.

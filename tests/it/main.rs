@@ -1,5 +1,6 @@
 //! The one integration-test binary: real processes, real sockets.
 
+mod api;
 mod balance;
 mod check;
 mod harness;
