@@ -14,6 +14,7 @@ pub mod fuzzing;
 pub mod proxy;
 pub mod reload;
 pub mod rules;
+pub mod run;
 pub mod stats;
 pub mod stick;
 pub mod tls;

@@ -9,6 +9,7 @@ use lbd::reload::load_program;
 
 fn main() -> ExitCode {
     let args = Args::parse();
+    init_logs(args.debug);
     let checked = match load_program(&args.files) {
         Ok(checked) => checked,
         Err(problems) => {
@@ -25,25 +26,42 @@ fn main() -> ExitCode {
         println!("Configuration file is valid");
         return ExitCode::SUCCESS;
     }
-    let program = std::sync::Arc::new(checked.program);
-    let tables = std::sync::Arc::new(lbd::stick::Tables::new(program.tables.clone()));
-    let options = lbd::proxy::ServeOptions {
-        tables: Some(std::sync::Arc::clone(&tables)),
-        tls: Some(std::sync::Arc::new(checked.tls)),
-        ..lbd::proxy::ServeOptions::default()
-    };
-    let server = match lbd::proxy::serve(program, options) {
-        Ok(server) => server,
+    let pidfile = args
+        .pidfile
+        .clone()
+        .or(checked.program.global.pidfile.clone());
+    let running = match lbd::run::start(checked) {
+        Ok(running) => running,
         Err(e) => {
-            eprintln!("[ALERT] {e}");
+            eprintln!("{e}");
             return ExitCode::from(1);
         }
     };
-    if let Err(e) = watch_signals(server.stop_handle()) {
+    if let Some(path) = &pidfile
+        && let Err(e) = std::fs::write(path, format!("{}\n", std::process::id()))
+    {
+        eprintln!("[WARNING] cannot write pid file '{}': {e}", path.display());
+    }
+    if let Err(e) = watch_signals(running.server.stop_handle()) {
         eprintln!("[WARNING] signals not handled: {e}");
     }
-    server.wait();
+    running.server.wait();
+    running.api.stop();
     ExitCode::SUCCESS
+}
+
+/// Logs go to stderr: debug messages with `-d`, warnings and up otherwise.
+fn init_logs(debug: bool) {
+    let level = if debug {
+        tracing::Level::DEBUG
+    } else {
+        tracing::Level::WARN
+    };
+    tracing_subscriber::fmt()
+        .with_max_level(level)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .init();
 }
 
 /// SIGTERM/SIGINT stop at once, SIGUSR1 stops gracefully (HAProxy's soft

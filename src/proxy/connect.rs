@@ -130,7 +130,8 @@ async fn open(
     client: (SocketAddr, SocketAddr),
 ) -> std::io::Result<Conn> {
     let server = &backend.servers[index as usize];
-    let mut stream = TcpStream::connect(server.addr).await?;
+    let addr = server.state.addr(server.addr);
+    let mut stream = TcpStream::connect(addr).await?;
     if let Err(e) = stream.set_nodelay(true) {
         tracing::debug!("set_nodelay: {e}");
     }
@@ -149,7 +150,7 @@ async fn open(
             "no TLS configuration for this server",
         ));
     };
-    let name = crate::tls::server_name(tls, server.addr);
+    let name = crate::tls::server_name(tls, addr);
     match crate::tls::connect(std::sync::Arc::clone(config), name, stream).await {
         Ok(conn) => Ok(conn),
         Err(e) => {

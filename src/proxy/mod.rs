@@ -33,6 +33,7 @@ pub use crate::compile::program::{Program, ProxyId};
 use crate::stick::Tables;
 pub use error::{ProxyError, Side, StartError};
 pub use hooks::Verdict;
+pub use shared::{ServiceFn, ServicePage, Services};
 use shared::{Shared, Stop};
 
 /// How to run a program.

@@ -51,7 +51,11 @@ pub async fn run(
             }
         }
     }
-    Counters::inc(&fe.frontend_counters.sessions_total);
+    // `disable frontend`: new connections are closed at once.
+    if fe.frontend_counters.is_paused() {
+        return;
+    }
+    let _session = OpenSession::new(&fe.frontend_counters);
     let local = client.local_addr().unwrap_or(peer);
     let state = parking_lot::Mutex::new(RuleState::new());
     let env = RuleEnv {
@@ -141,7 +145,7 @@ async fn tcp_session(
         Counters::inc(&be.backend_counters.denied_sess);
         return Ok(());
     }
-    Counters::inc(&be.backend_counters.sessions_total);
+    let _backend_session = OpenSession::new(&be.backend_counters);
     let ctx = PickCtx {
         client: env.client.ip(),
         request: None,
@@ -181,6 +185,23 @@ async fn tcp_session(
         None,
     );
     result
+}
+
+/// A session counted in `scur` (and the session rate) of a frontend or a
+/// backend for as long as it lives.
+pub struct OpenSession<'a>(&'a Counters);
+
+impl<'a> OpenSession<'a> {
+    pub fn new(counters: &'a Counters) -> OpenSession<'a> {
+        counters.session_opened(crate::clock::now_ms());
+        OpenSession(counters)
+    }
+}
+
+impl Drop for OpenSession<'_> {
+    fn drop(&mut self) {
+        self.0.session_closed();
+    }
 }
 
 /// The idle timeout of an established tunnel: `timeout tunnel`, else the

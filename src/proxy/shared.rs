@@ -24,17 +24,29 @@ pub enum Stop {
     Now,
 }
 
-/// Renderers of the services `http-request use-service` names, provided by
-/// the process (they read state the data plane does not own).
+/// The pages lbd serves itself from live state: the stats page (`stats
+/// uri`), its CSV form, and the Prometheus exporter (`use-service`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ServicePage {
+    Html { refresh_s: Option<u64> },
+    Csv,
+    Prometheus,
+}
+
+/// Renders a [`ServicePage`] into (content type, body). Provided by the
+/// process: the renderer reads state the data plane does not own.
+pub type ServiceFn = Arc<dyn Fn(ServicePage) -> (&'static str, String) + Send + Sync>;
+
+/// The renderer of the service pages, when the process provides one.
 #[derive(Clone, Default)]
 pub struct Services {
-    pub prometheus: Option<super::http::ServiceFn>,
+    pub render: Option<ServiceFn>,
 }
 
 impl std::fmt::Debug for Services {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Services")
-            .field("prometheus", &self.prometheus.is_some())
+            .field("render", &self.render.is_some())
             .finish()
     }
 }

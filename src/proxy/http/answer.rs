@@ -2,8 +2,6 @@
 //! redirect, return, auth, and the services (`use-service`), with HAProxy's
 //! bytes.
 
-use std::sync::Arc;
-
 use crate::proxy::conn::Conn;
 use tokio::io::AsyncWriteExt;
 
@@ -11,8 +9,9 @@ use super::session::{Next, StreamMeter, linger_close, send_page};
 use super::within;
 use crate::compile::program::Proxy;
 use crate::proxy::ProxyError;
-use crate::proxy::shared::Shared;
+use crate::proxy::shared::{ServicePage, Shared};
 use crate::rules::action::HttpVerdict;
+use crate::rules::message::RequestHead;
 use crate::stats::Counters;
 
 /// What the session does with a verdict of `http-request` rules of `px`
@@ -64,15 +63,10 @@ pub(super) async fn respond(
             let realm = realm.as_deref().unwrap_or(&px.name).to_string();
             auth(shared, px, &realm, close)
         }
-        HttpVerdict::UseService(_) => match &shared.services.prometheus {
+        HttpVerdict::UseService(_) => match &shared.services.render {
             Some(render) => {
-                let body = render();
-                ret(
-                    200,
-                    Some("text/plain; version=0.0.4"),
-                    body.as_bytes(),
-                    close,
-                )
+                let (content_type, body) = render(ServicePage::Prometheus);
+                ret(200, Some(content_type), body.as_bytes(), close)
             }
             None => return Some(send_page(client, shared, fe, be, 503, close, meter).await),
         },
@@ -205,8 +199,97 @@ pub fn reason(status: u16) -> &'static str {
     }
 }
 
-/// Renders a service's answer (`use-service prometheus-exporter`).
-pub type ServiceFn = Arc<dyn Fn() -> String + Send + Sync>;
+/// `stats uri`: when the request is for the stats page of `px`, answers it
+/// (after checking `stats auth`). `None`: not a stats request.
+pub(super) async fn stats_page(
+    client: &mut Conn,
+    shared: &Shared,
+    fe: &Proxy,
+    px: &Proxy,
+    req: &RequestHead,
+    close: bool,
+    meter: &mut StreamMeter,
+) -> Option<Next> {
+    let page = px.stats_page.as_ref()?;
+    if !req.uri().starts_with(page.uri.as_bytes()) {
+        return None;
+    }
+    let close = close || shared.is_stopping();
+    if !page.auth.is_empty() && !authorized(req, &page.auth) {
+        let realm = page.realm.as_deref().unwrap_or("HAProxy Statistics");
+        let bytes = auth(shared, px, realm, close);
+        return Some(write(client, fe, bytes, close, meter).await);
+    }
+    let Some(render) = &shared.services.render else {
+        return Some(send_page(client, shared, fe, Some(px), 503, close, meter).await);
+    };
+    let csv = req.uri()[page.uri.len()..].starts_with(b";csv");
+    let which = if csv {
+        ServicePage::Csv
+    } else {
+        ServicePage::Html {
+            refresh_s: page.refresh_ms.map(|ms| ms.div_ceil(1000)),
+        }
+    };
+    let (content_type, body) = render(which);
+    let bytes = ret(200, Some(content_type), body.as_bytes(), close);
+    Some(write(client, fe, bytes, close, meter).await)
+}
+
+/// Whether the request carries one of the `user:password` pairs as Basic
+/// credentials.
+fn authorized(req: &RequestHead, users: &[(String, String)]) -> bool {
+    let Some(value) = req.headers.first(b"authorization") else {
+        return false;
+    };
+    let Some(encoded) = value
+        .strip_prefix(b"Basic ")
+        .or_else(|| value.strip_prefix(b"basic "))
+    else {
+        return false;
+    };
+    let Some(decoded) = decode_base64(encoded.trim_ascii()) else {
+        return false;
+    };
+    users.iter().any(|(user, pass)| {
+        decoded.len() == user.len() + 1 + pass.len()
+            && decoded.starts_with(user.as_bytes())
+            && decoded[user.len()] == b':'
+            && decoded.ends_with(pass.as_bytes())
+    })
+}
+
+/// Standard base64 (with padding) → bytes; `None` when malformed.
+fn decode_base64(text: &[u8]) -> Option<Vec<u8>> {
+    let value = |c: u8| -> Option<u32> {
+        Some(match c {
+            b'A'..=b'Z' => c - b'A',
+            b'a'..=b'z' => c - b'a' + 26,
+            b'0'..=b'9' => c - b'0' + 52,
+            b'+' => 62,
+            b'/' => 63,
+            _ => return None,
+        } as u32)
+    };
+    if !text.len().is_multiple_of(4) {
+        return None;
+    }
+    let mut out = Vec::with_capacity(text.len() / 4 * 3);
+    for chunk in text.chunks(4) {
+        let pad = chunk.iter().rev().take_while(|&&c| c == b'=').count();
+        if pad > 2 {
+            return None;
+        }
+        let mut n = 0u32;
+        for &c in &chunk[..4 - pad] {
+            n = (n << 6) | value(c)?;
+        }
+        n <<= 6 * pad as u32;
+        let bytes = n.to_be_bytes();
+        out.extend_from_slice(&bytes[1..4 - pad]);
+    }
+    Some(out)
+}
 
 #[cfg(test)]
 mod tests {
@@ -227,5 +310,11 @@ mod tests {
             b"HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\n\r\n"
         );
         assert_eq!(status_of(b"HTTP/1.1 429 Too Many Requests\r\n"), 429);
+        assert_eq!(
+            decode_base64(b"YWRtaW46c2VjcmV0"),
+            Some(b"admin:secret".to_vec())
+        );
+        assert_eq!(decode_base64(b"YQ=="), Some(b"a".to_vec()));
+        assert_eq!(decode_base64(b"Y!=="), None);
     }
 }

@@ -9,7 +9,6 @@
 //! - `session`: the request loop of one client connection.
 
 mod answer;
-pub use answer::ServiceFn;
 pub mod buffer;
 pub mod codec;
 pub mod errors;

@@ -120,6 +120,9 @@ pub async fn run(
             Err(e) => {
                 if matches!(e.status(), Some(400 | 408 | 414 | 431 | 501)) {
                     Counters::inc(&fe.frontend_counters.errors_req);
+                    if e.status() != Some(408) {
+                        capture_bad_request(fe, env, b.client.filled());
+                    }
                     send_page(
                         &mut client,
                         shared,
@@ -144,6 +147,32 @@ pub async fn run(
             }
         }
     }
+}
+
+/// Keeps a malformed request for `show errors`.
+fn capture_bad_request(fe: &Proxy, env: RuleEnv<'_>, bytes: &[u8]) {
+    let when_unix_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
+    fe.frontend_counters
+        .capture(crate::stats::capture::ErrorCapture {
+            when_unix_ms,
+            kind: crate::stats::capture::CaptureKind::Request,
+            src: Some(env.client),
+            peer_proxy: None,
+            server: None,
+            error_pos: first_bad_byte(bytes),
+            bytes: bytes.into(),
+        });
+}
+
+/// Where a request head stops being plain HTTP/1 text: the first control
+/// byte other than CR, LF and TAB, else the end.
+fn first_bad_byte(bytes: &[u8]) -> usize {
+    bytes
+        .iter()
+        .position(|&c| (c < 0x20 && c != b'\r' && c != b'\n' && c != b'\t') || c == 0x7f)
+        .unwrap_or(bytes.len())
 }
 
 /// Reads the next request head. `Ok(None)`: the client left (or the
@@ -238,7 +267,8 @@ async fn route_request(
     info: RequestInfo,
 ) -> Result<Next, ProxyError> {
     let peer = env.client;
-    Counters::inc(&fe.frontend_counters.http_requests);
+    fe.frontend_counters
+        .request_received(crate::clock::now_ms());
     // Pages answered before the body is read close the connection, and so
     // does a client that asked for it.
     let unread_body = info.body != Body::None
@@ -256,12 +286,17 @@ async fn route_request(
     {
         return Ok(next);
     }
+    if let Some(next) =
+        answer::stats_page(client, shared, fe, fe, &b.req, unread_body, &mut b.meter).await
+    {
+        return Ok(next);
+    }
     // Evaluation point: `use_backend` / `default_backend`.
     let Some(be) = hooks::select_backend(fe, env, Some(&b.req)).map(|id| shared.proxy(id)) else {
         return Ok(send_page(client, shared, fe, None, 503, unread_body, &mut b.meter).await);
     };
-    Counters::inc(&be.backend_counters.sessions_total);
-    Counters::inc(&be.backend_counters.http_requests);
+    let _backend_session = crate::proxy::session::OpenSession::new(&be.backend_counters);
+    be.backend_counters.request_received(crate::clock::now_ms());
     if be.id != fe.id {
         // Evaluation point: the backend's `tcp-request content` rules (once
         // per request in http mode, as HAProxy runs them per stream).
@@ -276,6 +311,12 @@ async fn route_request(
         {
             return Ok(next);
         }
+    }
+    if be.id != fe.id
+        && let Some(next) =
+            answer::stats_page(client, shared, fe, be, &b.req, unread_body, &mut b.meter).await
+    {
+        return Ok(next);
     }
     let mode = conn_mode(fe, be);
     let client_close = info.conn.close
