@@ -274,21 +274,7 @@ async fn route_request(
     let unread_body = info.body != Body::None
         || info.conn.close
         || (b.req.version == Version::Http10 && !info.conn.keep_alive);
-    // Evaluation point: `tcp-request content` (in http mode, per request).
-    if hooks::tcp_request_content(fe, env, Some(&b.req)) != Verdict::Continue {
-        Counters::inc(&fe.frontend_counters.denied_sess);
-        return Ok(Next::Close);
-    }
-    // Evaluation point: the frontend's `http-request` rules.
-    let verdict = hooks::http_request(fe, env, &mut b.req);
-    if let Some(next) =
-        answer::respond(client, shared, fe, fe, verdict, unread_body, &mut b.meter).await
-    {
-        return Ok(next);
-    }
-    if let Some(next) =
-        answer::stats_page(client, shared, fe, fe, &b.req, unread_body, &mut b.meter).await
-    {
+    if let Some(next) = request_rules(client, env, shared, fe, fe, b, unread_body).await {
         return Ok(next);
     }
     // Evaluation point: `use_backend` / `default_backend`.
@@ -297,24 +283,8 @@ async fn route_request(
     };
     let _backend_session = crate::proxy::session::OpenSession::new(&be.backend_counters);
     be.backend_counters.request_received(crate::clock::now_ms());
-    if be.id != fe.id {
-        // Evaluation point: the backend's `tcp-request content` rules (once
-        // per request in http mode, as HAProxy runs them per stream).
-        if hooks::tcp_request_content(be, env, Some(&b.req)) != Verdict::Continue {
-            Counters::inc(&be.backend_counters.denied_sess);
-            return Ok(Next::Close);
-        }
-        // Evaluation point: the backend's `http-request` rules.
-        let verdict = hooks::http_request(be, env, &mut b.req);
-        if let Some(next) =
-            answer::respond(client, shared, fe, be, verdict, unread_body, &mut b.meter).await
-        {
-            return Ok(next);
-        }
-    }
     if be.id != fe.id
-        && let Some(next) =
-            answer::stats_page(client, shared, fe, be, &b.req, unread_body, &mut b.meter).await
+        && let Some(next) = request_rules(client, env, shared, fe, be, b, unread_body).await
     {
         return Ok(next);
     }
@@ -407,6 +377,37 @@ async fn route_request(
             }
         }
     }
+}
+
+/// The request rules of one proxy, the frontend's then the backend's:
+/// `tcp-request content` (once per request in http mode, as HAProxy runs
+/// them per stream), `http-request`, then its stats page. `Some`: the
+/// request was answered or refused here.
+async fn request_rules(
+    client: &mut Conn,
+    env: RuleEnv<'_>,
+    shared: &Shared,
+    fe: &Proxy,
+    px: &Proxy,
+    b: &mut Bufs,
+    unread_body: bool,
+) -> Option<Next> {
+    let side = if px.id == fe.id {
+        &px.frontend_counters
+    } else {
+        &px.backend_counters
+    };
+    if hooks::tcp_request_content(px, env, Some(&b.req)) != Verdict::Continue {
+        Counters::inc(&side.denied_sess);
+        return Some(Next::Close);
+    }
+    let verdict = hooks::http_request(px, env, &mut b.req);
+    if let Some(next) =
+        answer::respond(client, shared, fe, px, verdict, unread_body, &mut b.meter).await
+    {
+        return Some(next);
+    }
+    answer::stats_page(client, shared, fe, px, &b.req, unread_body, &mut b.meter).await
 }
 
 /// The strongest connection mode of the frontend and the backend.
