@@ -10,3 +10,4 @@ mod readme;
 mod servers;
 mod stick;
 mod tls;
+mod vs_haproxy_stick;
