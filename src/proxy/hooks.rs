@@ -163,6 +163,12 @@ pub fn select_backend(
     })
 }
 
+/// The connection passed the `tcp-request connection` rules and becomes a
+/// session: the entries tracked so far count it (`sess_cnt`, `sess_rate`).
+pub fn session_accepted(env: RuleEnv<'_>) {
+    env.add_to_tracked(&[DataType::SessCnt, DataType::SessRate], 1);
+}
+
 /// A new HTTP request on the connection: the tracked entries count it before
 /// any rule runs, as HAProxy does.
 pub fn request_started(env: RuleEnv<'_>) {

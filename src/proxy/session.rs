@@ -69,6 +69,7 @@ pub async fn run(
         Counters::inc(&fe.frontend_counters.denied_conn);
         return;
     }
+    hooks::session_accepted(env);
     if let Err(e) = client.set_nodelay(true) {
         tracing::debug!("set_nodelay: {e}");
     }

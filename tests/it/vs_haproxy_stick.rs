@@ -120,17 +120,8 @@ fn fields(line: &str) -> Vec<(String, String)> {
         .collect()
 }
 
-/// Counters where lbd 2026-11-25 differs from HAProxy 2.6 (see the test's
-/// doc): left out of the assertion, printed at each comparison. Remove an
-/// entry once lbd is fixed.
-const KNOWN_DIFFERENCES: [&str; 4] = ["sess_cnt", "sess_rate", "bytes_out_cnt", "bytes_out_rate"];
-
-fn known(name: &str) -> bool {
-    KNOWN_DIFFERENCES.contains(&name.split('(').next().unwrap_or(name))
-}
-
 /// Whether two `show table` texts agree: same lines, same words, and every
-/// counter equal (but the [`KNOWN_DIFFERENCES`]), except `*_rate` values,
+/// counter equal, except `*_rate` values,
 /// which may differ by `rate_slack`.
 fn agree(ours: &str, theirs: &str, rate_slack: u64) -> bool {
     let (a, b): (Vec<_>, Vec<_>) = (ours.lines().collect(), theirs.lines().collect());
@@ -141,7 +132,6 @@ fn agree(ours: &str, theirs: &str, rate_slack: u64) -> bool {
                 && fx.iter().zip(&fy).all(|((nx, vx), (ny, vy))| {
                     nx == ny
                         && (vx == vy
-                            || known(nx)
                             || nx.contains("_rate(")
                                 && match (vx.parse::<u64>(), vy.parse::<u64>()) {
                                     (Ok(p), Ok(q)) => p.abs_diff(q) <= rate_slack,
@@ -171,17 +161,6 @@ fn compare(lbd: &Side, hap: &Side, when: &str, rate_slack: u64) -> Vec<String> {
         ok.then_some(())
     });
     if agreed.is_some() {
-        eprintln!("{when}: tables agree (but {KNOWN_DIFFERENCES:?})");
-        for t in ["meter_ip", "rates"] {
-            let (theirs, ours) = (hap.table(t), lbd.table(t));
-            for (x, y) in ours.lines().zip(theirs.lines()) {
-                for ((n, v), (_, w)) in fields(x).iter().zip(&fields(y)) {
-                    if known(n) && v != w {
-                        eprintln!("  known difference in {t}: {n} lbd={v} haproxy={w}");
-                    }
-                }
-            }
-        }
         return Vec::new();
     }
     last
@@ -195,13 +174,9 @@ fn wait_until(start: Instant, at: Duration) {
 }
 
 /// Every counter of both tables agrees exactly, with no tolerance on the
-/// rates (the lockstep traffic keeps the two sides' periods aligned), but
-/// two known differences of lbd, printed rather than asserted:
-/// - `sess_cnt`/`sess_rate` stay 0 on lbd; HAProxy counts one session per
-///   accepted connection on the entry tracked by `tcp-request connection`.
-/// - `bytes_out_cnt`/`bytes_out_rate` miss the body of a response whose
-///   body arrived in the same read as its head (lbd writes it out with the
-///   head and reports `body_out: 0`); HAProxy counts every body byte.
+/// rates (the lockstep traffic keeps the two sides' periods aligned).
+/// Regressions this caught: `sess_cnt`/`sess_rate` were never counted, and
+/// `bytes_out_*` missed bodies that arrived in the same read as their head.
 #[test]
 fn stick_counters_match_haproxy() {
     if skip_without("socat") || skip_without("haproxy") {

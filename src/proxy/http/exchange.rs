@@ -408,9 +408,11 @@ impl Relay<'_> {
         let client_ms = x.fe.timeouts.client_ms;
         // A body already fully read goes out with the head in one write.
         let mut body = info.body;
+        let mut with_head = 0;
         if let Body::Length(n) = body
             && (sbuf.len() as u64) >= n
         {
+            with_head = n;
             let n = n as usize;
             out.extend_from_slice(&sbuf.filled()[..n]);
             sbuf.consume(n);
@@ -432,16 +434,18 @@ impl Relay<'_> {
             head_sent: true,
             retryable: false,
         };
-        let n = match body {
-            Body::None => 0,
-            Body::Length(n) => leg.length(n).await.map_err(sent_fail)?,
-            Body::Chunked => leg.chunked(chunk_out, scratch).await.map_err(sent_fail)?,
-            Body::UntilClose => leg
-                .until_close(chunk_out, scratch)
-                .await
-                .map_err(sent_fail)?,
-        };
-        let total = n + out.len() as u64;
+        let n = with_head
+            + match body {
+                Body::None => 0,
+                Body::Length(n) => leg.length(n).await.map_err(sent_fail)?,
+                Body::Chunked => leg.chunked(chunk_out, scratch).await.map_err(sent_fail)?,
+                Body::UntilClose => leg
+                    .until_close(chunk_out, scratch)
+                    .await
+                    .map_err(sent_fail)?,
+            };
+        // `out` holds the head and the body bytes sent with it.
+        let total = n - with_head + out.len() as u64;
         Counters::add(&x.fe.frontend_counters.bytes_out, total);
         Counters::add(&x.be.backend_counters.bytes_out, n);
         Counters::add(&self.server.state.counters.bytes_out, total);
