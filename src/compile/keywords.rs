@@ -380,21 +380,51 @@ pub static GLOBAL_KEYWORDS: &[KeywordRow] = &[
 pub const GLOBAL_TUNE_PREFIX: &str = "tune.";
 
 /// The row for a line, trying the two-word name first for keyword families.
-pub fn find<'t>(table: &'t [KeywordRow], words: &[&str]) -> Option<&'t KeywordRow> {
+/// One hash lookup: configurations with tens of thousands of lines spend
+/// their time here otherwise.
+pub fn find(table: &'static [KeywordRow], words: &[&str]) -> Option<&'static KeywordRow> {
     let first = *words.first()?;
-    if let Some(second) = words.get(1) {
-        let two = [first, second];
-        if let Some(row) = table.iter().find(|r| name_is(r.name, &two)) {
-            return Some(row);
-        }
-    }
-    table.iter().find(|r| r.name == first)
+    let second = words.get(1).copied();
+    let Some(index) = index(table) else {
+        // Not one of the two keyword tables: no index, scan it.
+        let two = second.map(|s| format!("{first} {s}"));
+        return table
+            .iter()
+            .find(|r| Some(r.name) == two.as_deref())
+            .or_else(|| table.iter().find(|r| r.name == first));
+    };
+    let candidates = index.get(first)?;
+    candidates
+        .iter()
+        .find(|(s, _)| s.is_some() && *s == second)
+        .or_else(|| candidates.iter().find(|(s, _)| s.is_none()))
+        .map(|&(_, i)| &table[i])
 }
 
-/// Whether a row name equals the given words joined by one space.
-fn name_is(name: &str, words: &[&str]) -> bool {
-    let mut parts = name.split(' ');
-    words.iter().all(|w| parts.next() == Some(w)) && parts.next().is_none()
+/// Rows by first word: (second word of a two-word name, row index).
+type Index = ahash::AHashMap<&'static str, Vec<(Option<&'static str>, usize)>>;
+
+fn index(table: &'static [KeywordRow]) -> Option<&'static Index> {
+    static PROXY: std::sync::OnceLock<Index> = std::sync::OnceLock::new();
+    static GLOBAL: std::sync::OnceLock<Index> = std::sync::OnceLock::new();
+    let cell = if std::ptr::eq(table, PROXY_KEYWORDS) {
+        &PROXY
+    } else if std::ptr::eq(table, GLOBAL_KEYWORDS) {
+        &GLOBAL
+    } else {
+        return None;
+    };
+    Some(cell.get_or_init(|| {
+        let mut index = Index::new();
+        for (i, row) in table.iter().enumerate() {
+            let (first, second) = match row.name.split_once(' ') {
+                Some((a, b)) => (a, Some(b)),
+                None => (row.name, None),
+            };
+            index.entry(first).or_default().push((second, i));
+        }
+        index
+    }))
 }
 
 /// How many words a row's name has.

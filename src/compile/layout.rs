@@ -19,6 +19,8 @@ pub struct Layout<'c> {
     pub tables: Vec<TableSpec>,
     pub userlists: Vec<Userlist>,
     backends: AHashMap<&'c str, ProxyId>,
+    /// Every proxy by name (a frontend and a backend may share one).
+    by_name: AHashMap<&'c str, Vec<ProxyId>>,
     tables_by_name: AHashMap<String, TableId>,
 }
 
@@ -30,6 +32,7 @@ impl<'c> Layout<'c> {
             tables: Vec::new(),
             userlists: Vec::new(),
             backends: AHashMap::new(),
+            by_name: AHashMap::new(),
             tables_by_name: AHashMap::new(),
         };
         let mut named_defaults: AHashMap<&str, &SectionDecl> = AHashMap::new();
@@ -97,10 +100,14 @@ impl<'c> Layout<'c> {
             );
             cx.report(Diagnostic::error(extra.span, msg));
         }
-        if let Some(dup) = self
-            .proxies
+        let same_name = self
+            .by_name
+            .get(name.text.as_str())
+            .map_or(&[][..], Vec::as_slice);
+        if let Some(dup) = same_name
             .iter()
-            .find(|p| p.name == name.text && clashes(p.kind, kind))
+            .map(|id| &self.proxies[id.0 as usize])
+            .find(|p| clashes(p.kind, kind))
         {
             let msg = format!(
                 "{} '{}' has the same name as {} '{}' declared before",
@@ -112,6 +119,7 @@ impl<'c> Layout<'c> {
             return cx.report(Diagnostic::error(name.span, msg));
         }
         let id = ProxyId(self.proxies.len() as u32);
+        self.by_name.entry(name.text.as_str()).or_default().push(id);
         if kind != ProxyKind::Frontend {
             self.backends.insert(name.text.as_str(), id);
         }
