@@ -49,6 +49,8 @@ pub enum ProxyError {
     ServerIo,
     /// The process is stopping.
     Stopping,
+    /// `shutdown sessions server` ended the session.
+    Killed,
 }
 
 impl ProxyError {
@@ -58,7 +60,7 @@ impl ProxyError {
             ClientClosed | ClientIo | ClientTimeout | RequestTimeout | BadRequest(_)
             | UriTooLong | HeadersTooLarge | NotImplemented => Side::Client,
             BadResponse(_) | ServerTimeout | ServerIo | ConnectFailed => Side::Server,
-            NoBackend | NoServer | QueueTimeout => Side::Policy,
+            NoBackend | NoServer | QueueTimeout | Killed => Side::Policy,
             Stopping => Side::Internal,
         }
     }
@@ -75,7 +77,7 @@ impl ProxyError {
             NoBackend | NoServer | QueueTimeout | ConnectFailed => Some(503),
             BadResponse(_) | ServerIo => Some(502),
             ServerTimeout => Some(504),
-            ClientClosed | ClientIo | ClientTimeout | Stopping => None,
+            ClientClosed | ClientIo | ClientTimeout | Stopping | Killed => None,
         }
     }
 }

@@ -166,6 +166,7 @@ async fn tcp_session(
         backend: &be.backend_counters,
         server: &server.state.counters,
         session: Some(&moved),
+        shutdown: Some(&server.state.shutdown_gen),
     };
     let idle = tunnel_idle_ms(fe, be);
     let bufsize = shared.program.global.tune_bufsize as usize;

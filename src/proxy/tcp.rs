@@ -3,7 +3,7 @@
 //! one direction forwarded as a write shutdown (half-close), and one idle
 //! timeout over both directions (`timeout tunnel`, else client/server).
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::time::Duration;
 
 use super::conn::{self, Conn};
@@ -22,6 +22,27 @@ pub struct Meters<'a> {
     pub server: &'a Counters,
     /// The session's own totals (for its tracked stick table entries).
     pub session: Option<&'a Transferred>,
+    /// The server's `shutdown sessions` generation: the tunnel ends when it
+    /// moves (`shutdown sessions server` on the runtime API).
+    pub shutdown: Option<&'a AtomicU32>,
+}
+
+/// How often a tunnel looks at its server's shutdown generation.
+const SHUTDOWN_POLL: Duration = Duration::from_millis(200);
+
+/// Resolves once `generation` differs from what it was when called.
+async fn shutdown_requested(generation: Option<&AtomicU32>) {
+    let Some(generation) = generation else {
+        return std::future::pending().await;
+    };
+    let seen = generation.load(Ordering::Relaxed);
+    let mut tick = tokio::time::interval(SHUTDOWN_POLL);
+    loop {
+        tick.tick().await;
+        if generation.load(Ordering::Relaxed) != seen {
+            return;
+        }
+    }
 }
 
 /// Bytes one session moved, client to server (`bytes_in`) and back.
@@ -88,7 +109,11 @@ pub async fn pipe(
         }
         copy_half(&mut sr, &mut cw, &activity, bufsize, Dir::Down, meters).await
     };
-    tokio::try_join!(up, down).map(|_| ())
+    let killed = shutdown_requested(meters.shutdown);
+    tokio::select! {
+        r = async { tokio::try_join!(up, down) } => r.map(|_| ()),
+        () = killed => Err(ProxyError::Killed),
+    }
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]

@@ -216,6 +216,7 @@ impl Exchange<'_> {
                     backend: &self.be.backend_counters,
                     server: &server.state.counters,
                     session: None,
+                    shutdown: Some(&server.state.shutdown_gen),
                 };
                 let idle = tunnel_idle_ms(self.fe, self.be);
                 let bufsize = b.client.capacity();

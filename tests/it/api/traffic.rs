@@ -214,3 +214,36 @@ fn conn_cnt(table: &str) -> u64 {
         .and_then(|v| v.parse().ok())
         .unwrap_or(0)
 }
+
+#[test]
+fn shutdown_sessions_ends_tunnels_to_that_server() {
+    use std::io::{Read, Write};
+    if skip_without("socat") {
+        return;
+    }
+    let echo_port = crate::harness::free_port();
+    let _echo = crate::servers::tcp_echo("echo", echo_port);
+    let front = crate::harness::free_port();
+    let dir = Scratch::new("api-shutdown-sessions");
+    let cfg = format!(
+        "global\n    stats socket @SOCK@ mode 600 level admin\n\n\
+         defaults\n    mode tcp\n    timeout connect 2s\n    timeout client 30s\n    timeout server 30s\n\n\
+         listen echo\n    bind 127.0.0.1:{front}\n    server e1 127.0.0.1:{echo_port}\n"
+    );
+    let Some((_lbd, sock)) = lbd_serving(&dir, &cfg) else {
+        return;
+    };
+    assert!(crate::harness::wait_listening(front));
+    let mut client = crate::servers::connect(front);
+    client.write_all(b"ping").expect("send through the tunnel");
+    let mut echoed = [0u8; 4];
+    client
+        .read_exact(&mut echoed)
+        .expect("echo through the tunnel");
+    assert_eq!(&echoed, b"ping");
+    assert_eq!(socat(&sock, "shutdown sessions server echo/e1\n"), "\n");
+    // The tunnel is closed by lbd: the client reads end of stream.
+    let mut rest = Vec::new();
+    let read = client.read_to_end(&mut rest);
+    assert!(read.is_ok_and(|n| n == 0), "the session was not shut down");
+}
