@@ -24,6 +24,11 @@ async fn run(shared: Arc<Shared>) {
     let mut stop = shared.stop.subscribe();
     let mut tick = tokio::time::interval(PURGE_EVERY);
     loop {
+        // Checked before every wait: a stop requested before this task
+        // subscribed is not a change `changed()` would report.
+        if *stop.borrow_and_update() != Stop::Running {
+            return;
+        }
         tokio::select! {
             _ = tick.tick() => {
                 let purged = shared.tables.purge_expired(crate::clock::refresh());
@@ -33,7 +38,7 @@ async fn run(shared: Arc<Shared>) {
             }
             changed = stop.changed() => {
                 // Any stop ends the housekeeping: `wait` joins this thread.
-                if changed.is_err() || *stop.borrow_and_update() != Stop::Running {
+                if changed.is_err() {
                     return;
                 }
             }
