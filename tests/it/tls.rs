@@ -569,3 +569,68 @@ fn tcp_mode_routes_tls_by_the_client_hello_name() {
         started.elapsed()
     );
 }
+
+#[test]
+fn tcp_mode_waits_for_a_split_client_hello_within_the_inspect_delay() {
+    let [front, a, sa] = ports::<3>();
+    let _back = servers::http("a", sa);
+    let dir = Scratch::new("tls-sni-split");
+    let ca = Ca::new("test CA");
+    let site = ca.site(&dir, "a.pem", &["a.example"]);
+    let _lbd_a = start_lbd(
+        "tls-sni-split-a",
+        &https_cfg(a, sa, &format!("ssl crt {}", site.display())),
+        a,
+    );
+    let cfg = format!(
+        "{DEFAULTS}    mode tcp\nfrontend f\n    bind 127.0.0.1:{front}\n    \
+         tcp-request inspect-delay 1s\n    \
+         tcp-request content reject unless {{ req.ssl_sni a.example }}\n    \
+         default_backend b1\n\
+         backend b1\n    server a 127.0.0.1:{a}\n"
+    );
+    let _lbd = start_lbd("tls-sni-split-front", &cfg, front);
+    let hello = |name: &str| {
+        let server_name = ServerName::try_from(name.to_string()).expect("name");
+        let mut conn =
+            rustls::ClientConnection::new(client(&ca.pem, None), server_name).expect("client");
+        let mut bytes = Vec::new();
+        conn.write_tls(&mut bytes).expect("hello");
+        (conn, bytes)
+    };
+
+    // The hello in two pieces, 300 ms apart: lbd waits, then routes.
+    let (conn, bytes) = hello("a.example");
+    let mut sock = servers::connect(front);
+    sock.write_all(&bytes[..20]).expect("first piece");
+    sock.set_read_timeout(Some(Duration::from_millis(300)))
+        .expect("timeout");
+    let mut probe = [0u8; 1];
+    let early = sock.read(&mut probe);
+    assert!(early.is_err(), "lbd answered or closed early: {early:?}");
+    sock.write_all(&bytes[20..]).expect("second piece");
+    sock.set_read_timeout(Some(Duration::from_secs(10)))
+        .expect("timeout");
+    let mut tls = rustls::StreamOwned::new(conn, sock);
+    tls.write_all(b"GET /split HTTP/1.1\r\nHost: a.example\r\nConnection: close\r\n\r\n")
+        .expect("request");
+    let mut response = Vec::new();
+    let _ = tls.read_to_end(&mut response);
+    let response = String::from_utf8_lossy(&response);
+    assert!(response.ends_with("a /split"), "{response}");
+
+    // Half a hello and nothing more: the delay runs out, no name, rejected.
+    let (_, bytes) = hello("a.example");
+    let mut sock = servers::connect(front);
+    sock.write_all(&bytes[..20]).expect("first piece");
+    sock.set_read_timeout(Some(Duration::from_secs(5)))
+        .expect("timeout");
+    let started = Instant::now();
+    let n = sock.read(&mut probe).unwrap_or(0);
+    let waited = started.elapsed();
+    assert_eq!(n, 0, "expected a close");
+    assert!(
+        waited >= Duration::from_millis(700) && waited < Duration::from_secs(4),
+        "closed after {waited:?}"
+    );
+}
