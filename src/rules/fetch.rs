@@ -288,7 +288,7 @@ pub static FETCHES: &[FetchDef] = &[
         Fetch::Bool(false)
     }),
     row!("ssl_fc", NONE, 0, Bool, SESSION, false, |_| Fetch::SslFc),
-    row!("ssl_fc_sni", NONE, 0, Str, SESSION, false, |_| {
+    row!("ssl_fc_sni", NONE, 0, Str, SESSION, true, |_| {
         Fetch::SslFcSni
     }),
     row!("ssl_fc_protocol", NONE, 0, Str, SESSION, false, |_| {

@@ -471,6 +471,7 @@ fn ssl_fetches_see_the_handshake_and_redirect_plain_clients() {
          http-response set-header X-Dn %[ssl_c_s_dn]\n    \
          http-response set-header X-Ldap %[ssl_c_s_dn(,0,rfc2253)]\n    \
          http-response set-header X-Mutual yes if {{ ssl_c_used }} {{ ssl_c_verify 0 }}\n    \
+         http-response set-header X-Site yes if {{ ssl_fc_sni_end .example }} {{ ssl_fc_sni_reg ^site[.] }}\n    \
          default_backend app\nbackend app\n    server s 127.0.0.1:{s}\n",
         site = site.display(),
         clients = clients_file.display()
@@ -507,6 +508,7 @@ fn ssl_fetches_see_the_handshake_and_redirect_plain_clients() {
     assert_eq!(h("x-verify").as_deref(), Some("0"), "{response}");
     assert_eq!(h("x-cn").as_deref().unwrap_or(""), "", "{response}");
     assert_eq!(h("x-mutual"), None, "{response}");
+    assert_eq!(h("x-site").as_deref(), Some("yes"), "{response}");
 
     // TLS with a client certificate from the trusted CA.
     let alice = clients.issue(&[], "alice");
