@@ -195,6 +195,10 @@ fn resolve_fetch(
             names,
             diags,
         )?;
+        if let Some(Err(msg)) = def.check.map(|check| check(&values)) {
+            diags.push(Diagnostic::error(span, format!("'{name}': {msg}")));
+            return None;
+        }
         return Some(ParsedSample {
             expr: SampleExpr::new((def.build)(&values)),
             out: def.out,
@@ -222,6 +226,10 @@ fn resolve_fetch(
             names,
             diags,
         )?;
+        if let Some(Err(msg)) = def.check.map(|check| check(&values)) {
+            diags.push(Diagnostic::error(span, format!("'{name}': {msg}")));
+            return None;
+        }
         return Some(ParsedSample {
             expr: SampleExpr::new((def.build)(&values)),
             out: def.out,

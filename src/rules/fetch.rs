@@ -73,7 +73,12 @@ pub struct FetchDef {
     pub derivable: bool,
     /// Builds the compiled fetch from resolved arguments.
     pub build: fn(&[ArgValue]) -> Fetch,
+    /// Checks argument values beyond their kinds; the error names the problem.
+    pub check: Option<ArgCheck>,
 }
+
+/// A check of resolved argument values (see [`FetchDef::check`]).
+pub type ArgCheck = fn(&[ArgValue]) -> Result<(), String>;
 
 /// What a tracked-entry fetch does with the entry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -265,8 +270,19 @@ macro_rules! row {
             usage: Usage::$usage,
             derivable: $derive,
             build: $build,
+            check: None,
         }
     };
+}
+
+/// `ssl_c_s_dn`'s third argument: empty or `rfc2253`.
+fn check_dn_format(a: &[ArgValue]) -> Result<(), String> {
+    match a.get(2) {
+        Some(ArgValue::Str(f)) if !f.is_empty() && f != "rfc2253" => Err(format!(
+            "only 'rfc2253' or an empty value are supported as format (argument 3), got '{f}'"
+        )),
+        _ => Ok(()),
+    }
 }
 
 /// Every fetch lbd supports except the stick families (see [`STICK_OPS`]).
@@ -306,20 +322,21 @@ pub static FETCHES: &[FetchDef] = &[
     row!("ssl_c_verify", NONE, 0, Int, SESSION, false, |_| {
         Fetch::SslCVerify
     }),
-    row!(
-        "ssl_c_s_dn",
-        &[ArgKind::Str, ArgKind::Int, ArgKind::Str],
-        0,
-        Str,
-        SESSION,
-        false,
-        |a| Fetch::SslCSDn {
+    FetchDef {
+        name: "ssl_c_s_dn",
+        args: &[ArgKind::Str, ArgKind::Int, ArgKind::Str],
+        required: 0,
+        out: SampleType::Str,
+        usage: Usage::SESSION,
+        derivable: false,
+        build: |a| Fetch::SslCSDn {
             entry: String::from_utf8_lossy(&s(a, 0)).into(),
             // A missing occurrence means the first entry.
             occ: if a.len() > 1 { n(a, 1) } else { 1 },
             rfc2253: &*s(a, 2) == b"rfc2253",
-        }
-    ),
+        },
+        check: Some(check_dn_format),
+    },
     row!("req.ssl_sni", NONE, 0, Str, REQ, false, |_| {
         Fetch::ReqSslSni
     }),

@@ -636,3 +636,24 @@ fn tcp_mode_waits_for_a_split_client_hello_within_the_inspect_delay() {
         "closed after {waited:?}"
     );
 }
+
+#[test]
+fn check_refuses_an_unknown_dn_format() {
+    let dir = Scratch::new("tls-dn-format");
+    let site = site(&dir, "a.pem", &["a.example"]);
+    let bind = format!("bind 127.0.0.1:8443 ssl crt {}", site.display());
+    let good = config(
+        &format!("{bind}\n    http-request deny if {{ ssl_c_s_dn(,0,rfc2253) -m sub x }}"),
+        "server s1 127.0.0.1:8080",
+    );
+    let out = run_check(&dir, &good);
+    assert!(out.ok, "{}", out.stderr);
+    let bad = good.replace("rfc2253", "ldap");
+    let out = run_check(&dir, &bad);
+    assert!(!out.ok);
+    assert!(
+        out.stderr.contains("'ssl_c_s_dn'") && out.stderr.contains("'ldap'"),
+        "{}",
+        out.stderr
+    );
+}
