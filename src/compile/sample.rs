@@ -48,8 +48,12 @@ const DERIVED: &[(&str, MatchMethod)] = &[
 ];
 
 /// HAProxy derives `_ip` only from `hdr`, and `_val` from `hdr`, `cook`
-/// and `urlp`/`url_param`; the string forms from every derivable fetch.
+/// and `urlp`/`url_param`; `ssl_fc_sni` has only `_end` and `_reg`; the
+/// string forms come from every other derivable fetch.
 fn derived_exists(base: &str, suffix: &str) -> bool {
+    if base == "ssl_fc_sni" {
+        return matches!(suffix, "end" | "reg");
+    }
     match suffix {
         "ip" => base == "hdr",
         "val" => matches!(base, "hdr" | "cook" | "urlp" | "url_param"),
@@ -191,6 +195,10 @@ fn resolve_fetch(
             names,
             diags,
         )?;
+        if let Some(Err(msg)) = def.check.map(|check| check(&values)) {
+            diags.push(Diagnostic::error(span, format!("'{name}': {msg}")));
+            return None;
+        }
         return Some(ParsedSample {
             expr: SampleExpr::new((def.build)(&values)),
             out: def.out,
@@ -218,6 +226,10 @@ fn resolve_fetch(
             names,
             diags,
         )?;
+        if let Some(Err(msg)) = def.check.map(|check| check(&values)) {
+            diags.push(Diagnostic::error(span, format!("'{name}': {msg}")));
+            return None;
+        }
         return Some(ParsedSample {
             expr: SampleExpr::new((def.build)(&values)),
             out: def.out,

@@ -3,6 +3,7 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use tokio::net::TcpStream;
 
@@ -16,8 +17,9 @@ use super::proxy_protocol;
 use super::shared::Shared;
 use super::tcp::{self, Meters, Transferred};
 use crate::compile::program::{Mode, Proxy, ProxyId};
-use crate::rules::ctx::RuleState;
+use crate::rules::ctx::{RuleState, TlsFacts};
 use crate::stats::Counters;
+use crate::tls::{self, Peek, TlsInfo};
 
 /// Serves one client connection of frontend `frontend` to its end; `tls`
 /// is the bind's configuration when it terminates TLS.
@@ -76,7 +78,10 @@ pub async fn run(
     let client = match tls {
         None => Conn::Plain(client),
         Some(config) => match handshake(config, client, peer, fe).await {
-            Some(conn) => conn,
+            Some((conn, info)) => {
+                state.lock().tls = Some(tls_facts(info));
+                conn
+            }
             None => return,
         },
     };
@@ -97,7 +102,7 @@ async fn handshake(
     client: TcpStream,
     peer: SocketAddr,
     fe: &Proxy,
-) -> Option<Conn> {
+) -> Option<(Conn, TlsInfo)> {
     let limit_ms = fe.timeouts.client_ms.or(fe.timeouts.http_request_ms);
     let accept = crate::tls::accept(config, client);
     let result = match limit_ms {
@@ -114,13 +119,67 @@ async fn handshake(
         None => accept.await,
     };
     match result {
-        // The handshake facts go to the `ssl_*` fetches once the rules
-        // context carries them.
-        Ok((conn, _info)) => Some(conn),
+        Ok(done) => Some(done),
         Err(e) => {
             tracing::info!(frontend = %fe.name, client = %peer, "{e}");
             Counters::inc(&fe.frontend_counters.errors_req);
             None
+        }
+    }
+}
+
+/// The rules' copy of what the handshake said (`ssl_fc*`, `ssl_c_*`).
+pub fn tls_facts(info: TlsInfo) -> TlsFacts {
+    TlsFacts {
+        sni: info.sni.map(String::into_boxed_str),
+        protocol: info.protocol,
+        alpn: info.alpn.map(Vec::into_boxed_slice),
+        cipher: info.cipher,
+        client_cert_used: info.client_cert_used,
+        client_verify: i64::from(info.client_verify),
+        client_subject: info
+            .client_subject
+            .iter()
+            .map(|e| (e.short_name().into_boxed_str(), e.value.as_str().into()))
+            .collect(),
+    }
+}
+
+/// How long to wait between two looks at a client's first bytes while
+/// they do not yet make a whole ClientHello.
+const PEEK_INTERVAL: Duration = Duration::from_millis(5);
+
+/// `tcp-request inspect-delay` before the content rules of a tcp session:
+/// looks at the client's first bytes without consuming them until they make
+/// a whole TLS ClientHello, show they are not one, the buffer is full, the
+/// client closes or `delay_ms` passes. Returns the hello's server name
+/// (`req.ssl_sni`). `early` holds bytes already read after a PROXY header.
+async fn peek_client_sni(
+    client: &TcpStream,
+    early: &[u8],
+    delay_ms: u64,
+    bufsize: usize,
+) -> Option<Box<str>> {
+    let deadline = tokio::time::Instant::now() + Duration::from_millis(delay_ms);
+    let mut buf = vec![0u8; bufsize.max(early.len() + 1)];
+    buf[..early.len()].copy_from_slice(early);
+    loop {
+        let peeked = tokio::time::timeout_at(deadline, client.peek(&mut buf[early.len()..]));
+        let n = match peeked.await {
+            Ok(Ok(n)) => n,
+            Ok(Err(_)) | Err(_) => return None,
+        };
+        let seen = &buf[..early.len() + n];
+        match tls::peek_client_hello(seen) {
+            Peek::ClientHello { sni } => return sni.map(Into::into),
+            Peek::NotClientHello => return None,
+            Peek::Incomplete if n == 0 || seen.len() == buf.len() => return None,
+            Peek::Incomplete => {
+                if tokio::time::Instant::now() + PEEK_INTERVAL >= deadline {
+                    return None;
+                }
+                tokio::time::sleep(PEEK_INTERVAL).await;
+            }
         }
     }
 }
@@ -132,7 +191,16 @@ async fn tcp_session(
     shared: &Shared,
     early: &[u8],
 ) -> Result<(), ProxyError> {
-    // Evaluation point: `tcp-request content` (no inspect-delay yet).
+    // `tcp-request inspect-delay`: wait for the first bytes (a ClientHello
+    // for `req.ssl_sni`) before the content rules decide.
+    if let (Some(delay_ms), Conn::Plain(tcp)) = (fe.rules.inspect_delay_ms, &client)
+        && !fe.rules.tcp_content.is_empty()
+    {
+        let bufsize = shared.program.global.tune_bufsize as usize;
+        let sni = peek_client_sni(tcp, early, delay_ms, bufsize).await;
+        env.state.lock().req_ssl_sni = sni;
+    }
+    // Evaluation point: `tcp-request content`.
     if hooks::tcp_request_content(fe, env, None) != Verdict::Continue {
         Counters::inc(&fe.frontend_counters.denied_sess);
         return Ok(());

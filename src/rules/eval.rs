@@ -50,6 +50,7 @@ fn fetch_each<'c>(
     each: &mut dyn FnMut(Sample<'c>) -> bool,
 ) -> bool {
     let req = ctx.request();
+    let tls = ctx.state.tls.as_ref();
     let one = match fetch {
         Fetch::Src => Some(Sample::Ip(ctx.client.ip())),
         Fetch::SrcPort => Some(Sample::Int(i64::from(ctx.client.port()))),
@@ -138,8 +139,27 @@ fn fetch_each<'c>(
             let value = r.headers.first(b"authorization");
             Sample::Bool(value.is_some_and(|v| users.check_header(v)))
         }),
-        Fetch::SslFc => Some(Sample::Bool(false)),
-        Fetch::SslFcSni => None,
+        Fetch::SslFc => Some(Sample::Bool(ctx.state.tls.is_some())),
+        Fetch::SslFcSni => tls.and_then(|t| t.sni.as_deref()).map(str_sample),
+        Fetch::SslFcProtocol => tls.and_then(|t| t.protocol).map(str_sample),
+        Fetch::SslFcAlpn => tls.and_then(|t| t.alpn.as_deref()).map(Sample::borrowed),
+        Fetch::SslFcCipher => tls.and_then(|t| t.cipher).map(str_sample),
+        // No TLS layer: the fetch fails, so an ACL on it is false.
+        Fetch::SslCUsed => tls.map(|t| Sample::Bool(t.client_cert_used)),
+        Fetch::SslCVerify => tls.map(|t| Sample::Int(t.client_verify)),
+        Fetch::SslCSDn {
+            entry,
+            occ,
+            rfc2253,
+        } => tls.and_then(|t| {
+            if entry.is_empty() {
+                t.subject_dn(*rfc2253)
+                    .map(|dn| Sample::Str(Cow::Owned(dn.into_bytes())))
+            } else {
+                t.subject_entry(entry, *occ).map(str_sample)
+            }
+        }),
+        Fetch::ReqSslSni => ctx.state.req_ssl_sni.as_deref().map(str_sample),
         Fetch::Bool(b) => Some(Sample::Bool(*b)),
         Fetch::Var(name) => ctx.state.vars.get(name).map(|v| match v {
             Sample::Str(s) => Sample::borrowed(s),
@@ -149,6 +169,10 @@ fn fetch_each<'c>(
         Fetch::Int(i) => Some(Sample::Int(*i)),
     };
     one.is_some_and(each)
+}
+
+fn str_sample(s: &str) -> Sample<'_> {
+    Sample::borrowed(s.as_bytes())
 }
 
 fn to_i64(v: u64) -> i64 {

@@ -21,6 +21,8 @@ impl Usage {
     pub const REQ: Usage = Usage(2 | 4);
     /// The request's headers, or the response's in `http-response` rules.
     pub const MSG: Usage = Usage(2 | 4 | 8);
+    /// After the TLS handshake: every rule set but `tcp-request connection`.
+    pub const SESSION: Usage = Usage(2 | 4 | 8);
 
     pub fn allows(self, context: Usage) -> bool {
         self.0 & context.0 != 0
@@ -71,7 +73,12 @@ pub struct FetchDef {
     pub derivable: bool,
     /// Builds the compiled fetch from resolved arguments.
     pub build: fn(&[ArgValue]) -> Fetch,
+    /// Checks argument values beyond their kinds; the error names the problem.
+    pub check: Option<ArgCheck>,
 }
+
+/// A check of resolved argument values (see [`FetchDef::check`]).
+pub type ArgCheck = fn(&[ArgValue]) -> Result<(), String>;
 
 /// What a tracked-entry fetch does with the entry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -188,8 +195,23 @@ pub enum Fetch {
     CookCnt(Box<[u8]>),
     Status,
     HttpAuth(Arc<UserTable>),
+    /// `ssl_fc`: the client connection is deciphered by lbd.
     SslFc,
     SslFcSni,
+    SslFcProtocol,
+    SslFcAlpn,
+    SslFcCipher,
+    SslCUsed,
+    SslCVerify,
+    /// `ssl_c_s_dn([entry[,occ[,format]]])`: the whole subject when `entry`
+    /// is empty, else one entry's value.
+    SslCSDn {
+        entry: Box<str>,
+        occ: i64,
+        rfc2253: bool,
+    },
+    /// `req.ssl_sni`: the name in a ClientHello seen in the request buffer.
+    ReqSslSni,
     Bool(bool),
     Var(Box<str>),
     Str(Box<[u8]>),
@@ -248,8 +270,19 @@ macro_rules! row {
             usage: Usage::$usage,
             derivable: $derive,
             build: $build,
+            check: None,
         }
     };
+}
+
+/// `ssl_c_s_dn`'s third argument: empty or `rfc2253`.
+fn check_dn_format(a: &[ArgValue]) -> Result<(), String> {
+    match a.get(2) {
+        Some(ArgValue::Str(f)) if !f.is_empty() && f != "rfc2253" => Err(format!(
+            "only 'rfc2253' or an empty value are supported as format (argument 3), got '{f}'"
+        )),
+        _ => Ok(()),
+    }
 }
 
 /// Every fetch lbd supports except the stick families (see [`STICK_OPS`]).
@@ -270,9 +303,45 @@ pub static FETCHES: &[FetchDef] = &[
     row!("always_false", NONE, 0, Bool, ANY, false, |_| {
         Fetch::Bool(false)
     }),
-    row!("ssl_fc", NONE, 0, Bool, ANY, false, |_| Fetch::SslFc),
-    row!("ssl_fc_sni", NONE, 0, Str, ANY, false, |_| {
+    row!("ssl_fc", NONE, 0, Bool, SESSION, false, |_| Fetch::SslFc),
+    row!("ssl_fc_sni", NONE, 0, Str, SESSION, true, |_| {
         Fetch::SslFcSni
+    }),
+    row!("ssl_fc_protocol", NONE, 0, Str, SESSION, false, |_| {
+        Fetch::SslFcProtocol
+    }),
+    row!("ssl_fc_alpn", NONE, 0, Str, SESSION, false, |_| {
+        Fetch::SslFcAlpn
+    }),
+    row!("ssl_fc_cipher", NONE, 0, Str, SESSION, false, |_| {
+        Fetch::SslFcCipher
+    }),
+    row!("ssl_c_used", NONE, 0, Bool, SESSION, false, |_| {
+        Fetch::SslCUsed
+    }),
+    row!("ssl_c_verify", NONE, 0, Int, SESSION, false, |_| {
+        Fetch::SslCVerify
+    }),
+    FetchDef {
+        name: "ssl_c_s_dn",
+        args: &[ArgKind::Str, ArgKind::Int, ArgKind::Str],
+        required: 0,
+        out: SampleType::Str,
+        usage: Usage::SESSION,
+        derivable: false,
+        build: |a| Fetch::SslCSDn {
+            entry: String::from_utf8_lossy(&s(a, 0)).into(),
+            // A missing occurrence means the first entry.
+            occ: if a.len() > 1 { n(a, 1) } else { 1 },
+            rfc2253: &*s(a, 2) == b"rfc2253",
+        },
+        check: Some(check_dn_format),
+    },
+    row!("req.ssl_sni", NONE, 0, Str, REQ, false, |_| {
+        Fetch::ReqSslSni
+    }),
+    row!("req_ssl_sni", NONE, 0, Str, REQ, false, |_| {
+        Fetch::ReqSslSni
     }),
     row!("str", STR, 1, Str, ANY, false, |a| Fetch::Str(s(a, 0))),
     row!("int", &[ArgKind::Int], 1, Int, ANY, false, |a| {
@@ -371,8 +440,6 @@ pub const UNSUPPORTED_FETCHES: &[&str] = &[
     "req_len",
     "req.payload",
     "req.payload_lv",
-    "req.ssl_sni",
-    "req_ssl_sni",
     "req.ssl_hello_type",
     "req.rdp_cookie",
     "req.body",
@@ -380,12 +447,6 @@ pub const UNSUPPORTED_FETCHES: &[&str] = &[
     "res.body",
     "capture.req.hdr",
     "capture.res.hdr",
-    "ssl_c_used",
-    "ssl_c_verify",
-    "ssl_c_s_dn",
-    "ssl_fc_alpn",
-    "ssl_fc_protocol",
-    "ssl_fc_cipher",
     "http_auth_group",
     "http_first_req",
     "nbsrv",

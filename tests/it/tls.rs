@@ -438,3 +438,222 @@ fn a_stalled_or_broken_handshake_is_cut_and_the_worker_goes_on() {
         .unwrap_or_else(|e| panic!("{e}"));
     assert!(response.ends_with("s /after"), "{response}");
 }
+
+/// The value of header `name` in a raw HTTP/1.1 response.
+fn header_of(response: &str, name: &str) -> Option<String> {
+    let head = response.split("\r\n\r\n").next()?;
+    head.lines().skip(1).find_map(|l| {
+        let (n, v) = l.split_once(':')?;
+        n.eq_ignore_ascii_case(name).then(|| v.trim().to_string())
+    })
+}
+
+#[test]
+fn ssl_fetches_see_the_handshake_and_redirect_plain_clients() {
+    let [plain, secure, mutual, s] = ports::<4>();
+    let _back = servers::http("s", s);
+    let dir = Scratch::new("tls-fetches");
+    let ca = Ca::new("server CA");
+    let clients = Ca::new("client CA");
+    let site = ca.site(&dir, "site.pem", &["site.example"]);
+    let clients_file = dir.write("clients.pem", &clients.pem);
+    let cfg = format!(
+        "{DEFAULTS}    mode http\nfrontend f\n    bind 127.0.0.1:{plain}\n    \
+         bind 127.0.0.1:{secure} ssl crt {site} alpn http/1.1\n    \
+         bind 127.0.0.1:{mutual} ssl crt {site} verify required ca-file {clients}\n    \
+         http-request redirect scheme https unless {{ ssl_fc }}\n    \
+         http-response set-header X-Sni %[ssl_fc_sni]\n    \
+         http-response set-header X-Proto %[ssl_fc_protocol]\n    \
+         http-response set-header X-Alpn %[ssl_fc_alpn]\n    \
+         http-response set-header X-Used %[ssl_c_used]\n    \
+         http-response set-header X-Verify %[ssl_c_verify]\n    \
+         http-response set-header X-Cn %[ssl_c_s_dn(CN)]\n    \
+         http-response set-header X-Dn %[ssl_c_s_dn]\n    \
+         http-response set-header X-Ldap %[ssl_c_s_dn(,0,rfc2253)]\n    \
+         http-response set-header X-Mutual yes if {{ ssl_c_used }} {{ ssl_c_verify 0 }}\n    \
+         http-response set-header X-Site yes if {{ ssl_fc_sni_end .example }} {{ ssl_fc_sni_reg ^site[.] }}\n    \
+         default_backend app\nbackend app\n    server s 127.0.0.1:{s}\n",
+        site = site.display(),
+        clients = clients_file.display()
+    );
+    let _lbd = start_lbd("tls-fetches", &cfg, plain);
+    assert!(crate::harness::wait_listening(secure));
+    assert!(crate::harness::wait_listening(mutual));
+
+    // Clear text: sent to https with the same host and path.
+    let mut sock = servers::connect(plain);
+    sock.write_all(b"GET /a/b?c=1 HTTP/1.1\r\nHost: site.example\r\nConnection: close\r\n\r\n")
+        .expect("write");
+    let mut reply = String::new();
+    let _ = sock.read_to_string(&mut reply);
+    assert!(reply.starts_with("HTTP/1.1 302"), "{reply}");
+    assert_eq!(
+        header_of(&reply, "location").as_deref(),
+        Some("https://site.example/a/b?c=1"),
+        "{reply}"
+    );
+
+    // TLS, no client certificate.
+    let mut config = (*client(&ca.pem, None)).clone();
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    let (_, response) =
+        tls_get(secure, "site.example", Arc::new(config), "/in").unwrap_or_else(|e| panic!("{e}"));
+    assert!(response.ends_with("s /in"), "{response}");
+    let h = |name: &str| header_of(&response, name);
+    assert_eq!(h("x-sni").as_deref(), Some("site.example"), "{response}");
+    let proto = h("x-proto").unwrap_or_default();
+    assert!(proto == "TLSv1.3" || proto == "TLSv1.2", "{response}");
+    assert_eq!(h("x-alpn").as_deref(), Some("http/1.1"), "{response}");
+    assert_eq!(h("x-used").as_deref(), Some("0"), "{response}");
+    assert_eq!(h("x-verify").as_deref(), Some("0"), "{response}");
+    assert_eq!(h("x-cn").as_deref().unwrap_or(""), "", "{response}");
+    assert_eq!(h("x-mutual"), None, "{response}");
+    assert_eq!(h("x-site").as_deref(), Some("yes"), "{response}");
+
+    // TLS with a client certificate from the trusted CA.
+    let alice = clients.issue(&[], "alice");
+    let (_, response) = tls_get(mutual, "site.example", client(&ca.pem, Some(&alice)), "/me")
+        .unwrap_or_else(|e| panic!("{e}"));
+    let h = |name: &str| header_of(&response, name);
+    assert!(response.ends_with("s /me"), "{response}");
+    assert_eq!(h("x-used").as_deref(), Some("1"), "{response}");
+    assert_eq!(h("x-cn").as_deref(), Some("alice"), "{response}");
+    assert_eq!(h("x-dn").as_deref(), Some("/CN=alice"), "{response}");
+    assert_eq!(h("x-ldap").as_deref(), Some("CN=alice"), "{response}");
+    assert_eq!(h("x-mutual").as_deref(), Some("yes"), "{response}");
+}
+
+#[test]
+fn tcp_mode_routes_tls_by_the_client_hello_name() {
+    // client --TLS--> lbd (mode tcp, req.ssl_sni) --same bytes--> lbd A or B
+    let [front, a, b, sa, sb] = ports::<5>();
+    let _back_a = servers::http("a", sa);
+    let _back_b = servers::http("b", sb);
+    let dir = Scratch::new("tls-sni-route");
+    let ca = Ca::new("test CA");
+    let mut leaves = Vec::new();
+    let mut lbds = Vec::new();
+    for (name, port, server) in [("a.example", a, sa), ("b.example", b, sb)] {
+        let (cert, key) = ca.issue(&[name], name);
+        let file = dir.write(&format!("{name}.pem"), &format!("{cert}{key}"));
+        leaves.push(der(&cert));
+        let cfg = https_cfg(port, server, &format!("ssl crt {}", file.display()));
+        lbds.push(start_lbd(&format!("tls-sni-{name}"), &cfg, port));
+    }
+    let cfg = format!(
+        "{DEFAULTS}    mode tcp\nfrontend f\n    bind 127.0.0.1:{front}\n    \
+         tcp-request inspect-delay 5s\n    \
+         tcp-request content reject unless {{ req.ssl_sni -m found }}\n    \
+         use_backend b1 if {{ req.ssl_sni -i A.example }}\n    \
+         use_backend b2 if {{ req_ssl_sni -m end .b.example }} || {{ req.ssl_sni b.example }}\n\
+         backend b1\n    server a 127.0.0.1:{a}\n\
+         backend b2\n    server b 127.0.0.1:{b}\n"
+    );
+    let _lbd = start_lbd("tls-sni-front", &cfg, front);
+    for round in 0..2 {
+        for (name, want, body) in [("a.example", 0, "a"), ("b.example", 1, "b")] {
+            let (leaf, response) = tls_get(front, name, client(&ca.pem, None), "/r")
+                .unwrap_or_else(|e| panic!("{name} round {round}: {e}"));
+            assert_eq!(leaf, leaves[want], "{name}");
+            assert!(
+                response.ends_with(&format!("{body} /r")),
+                "{name}: {response}"
+            );
+        }
+    }
+    // Not TLS at all: no name, rejected without waiting for the delay.
+    let started = Instant::now();
+    let reply = servers::raw_exchange(front, b"GET / HTTP/1.1\r\nHost: a.example\r\n\r\n");
+    assert!(reply.is_empty(), "{}", String::from_utf8_lossy(&reply));
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        started.elapsed()
+    );
+}
+
+#[test]
+fn tcp_mode_waits_for_a_split_client_hello_within_the_inspect_delay() {
+    let [front, a, sa] = ports::<3>();
+    let _back = servers::http("a", sa);
+    let dir = Scratch::new("tls-sni-split");
+    let ca = Ca::new("test CA");
+    let site = ca.site(&dir, "a.pem", &["a.example"]);
+    let _lbd_a = start_lbd(
+        "tls-sni-split-a",
+        &https_cfg(a, sa, &format!("ssl crt {}", site.display())),
+        a,
+    );
+    let cfg = format!(
+        "{DEFAULTS}    mode tcp\nfrontend f\n    bind 127.0.0.1:{front}\n    \
+         tcp-request inspect-delay 1s\n    \
+         tcp-request content reject unless {{ req.ssl_sni a.example }}\n    \
+         default_backend b1\n\
+         backend b1\n    server a 127.0.0.1:{a}\n"
+    );
+    let _lbd = start_lbd("tls-sni-split-front", &cfg, front);
+    let hello = |name: &str| {
+        let server_name = ServerName::try_from(name.to_string()).expect("name");
+        let mut conn =
+            rustls::ClientConnection::new(client(&ca.pem, None), server_name).expect("client");
+        let mut bytes = Vec::new();
+        conn.write_tls(&mut bytes).expect("hello");
+        (conn, bytes)
+    };
+
+    // The hello in two pieces, 300 ms apart: lbd waits, then routes.
+    let (conn, bytes) = hello("a.example");
+    let mut sock = servers::connect(front);
+    sock.write_all(&bytes[..20]).expect("first piece");
+    sock.set_read_timeout(Some(Duration::from_millis(300)))
+        .expect("timeout");
+    let mut probe = [0u8; 1];
+    let early = sock.read(&mut probe);
+    assert!(early.is_err(), "lbd answered or closed early: {early:?}");
+    sock.write_all(&bytes[20..]).expect("second piece");
+    sock.set_read_timeout(Some(Duration::from_secs(10)))
+        .expect("timeout");
+    let mut tls = rustls::StreamOwned::new(conn, sock);
+    tls.write_all(b"GET /split HTTP/1.1\r\nHost: a.example\r\nConnection: close\r\n\r\n")
+        .expect("request");
+    let mut response = Vec::new();
+    let _ = tls.read_to_end(&mut response);
+    let response = String::from_utf8_lossy(&response);
+    assert!(response.ends_with("a /split"), "{response}");
+
+    // Half a hello and nothing more: the delay runs out, no name, rejected.
+    let (_, bytes) = hello("a.example");
+    let mut sock = servers::connect(front);
+    sock.write_all(&bytes[..20]).expect("first piece");
+    sock.set_read_timeout(Some(Duration::from_secs(5)))
+        .expect("timeout");
+    let started = Instant::now();
+    let n = sock.read(&mut probe).unwrap_or(0);
+    let waited = started.elapsed();
+    assert_eq!(n, 0, "expected a close");
+    assert!(
+        waited >= Duration::from_millis(700) && waited < Duration::from_secs(4),
+        "closed after {waited:?}"
+    );
+}
+
+#[test]
+fn check_refuses_an_unknown_dn_format() {
+    let dir = Scratch::new("tls-dn-format");
+    let site = site(&dir, "a.pem", &["a.example"]);
+    let bind = format!("bind 127.0.0.1:8443 ssl crt {}", site.display());
+    let good = config(
+        &format!("{bind}\n    http-request deny if {{ ssl_c_s_dn(,0,rfc2253) -m sub x }}"),
+        "server s1 127.0.0.1:8080",
+    );
+    let out = run_check(&dir, &good);
+    assert!(out.ok, "{}", out.stderr);
+    let bad = good.replace("rfc2253", "ldap");
+    let out = run_check(&dir, &bad);
+    assert!(!out.ok);
+    assert!(
+        out.stderr.contains("'ssl_c_s_dn'") && out.stderr.contains("'ldap'"),
+        "{}",
+        out.stderr
+    );
+}
