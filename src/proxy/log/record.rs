@@ -20,6 +20,8 @@ pub struct Trace {
     pub connect_start_ms: Option<u64>,
     /// Clock ms when the server connection was ready.
     pub connected_ms: Option<u64>,
+    /// Clock ms when the server's (final) response head arrived.
+    pub responded_ms: Option<u64>,
     /// Set when lbd ended the stream itself: `PR` (denied by a rule), `LR`
     /// (answered locally), `SC` (no server connection)...
     pub term: Option<[u8; 2]>,
@@ -80,7 +82,12 @@ impl Pending {
         }
         let line = (style == Style::Http)
             .then(|| request_line(req.method(), req.uri(), req.version.as_bytes()));
-        Some(Pending::new(t_request, line))
+        // The request (its date and `Ta`) starts with its first byte.
+        let mut p = Pending::new(t_request, line);
+        let head = u64::try_from(t_request).unwrap_or(0);
+        p.start_ms = p.start_ms.saturating_sub(head);
+        p.start_unix_ms = p.start_unix_ms.saturating_sub(head);
+        Some(p)
     }
 
     /// Starts the log of a TCP session (or of an HTTP connection that sent
@@ -120,10 +127,7 @@ impl Pending {
             (Some(a), Some(b)) => ms_i64(b.saturating_sub(a)),
             _ => -1,
         };
-        let t_response = match (t.connected_ms, out.status, t.term) {
-            (Some(c), Some(_), None) => ms_i64(now.saturating_sub(c)),
-            _ => -1,
-        };
+        let t_response = elapsed(t.connected_ms, t.responded_ms);
         let process = shared.program.global.maxconn.max(1) as usize;
         let in_use = process.saturating_sub(shared.global_conns.available_permits());
         let read = |c: &std::sync::atomic::AtomicU32| c.load(std::sync::atomic::Ordering::Relaxed);
