@@ -12,7 +12,7 @@ const T0: u64 = 1_795_635_373_203;
 
 fn base() -> Entry<'static> {
     Entry {
-        client: Some("127.0.0.1:44704".parse().unwrap()),
+        client: Some("127.0.0.1:44704".parse().unwrap_or_else(|e| panic!("{e}"))),
         start_unix_ms: T0,
         frontend: "fh",
         conns: Conns {
@@ -63,7 +63,7 @@ fn httplog_line_of_a_denied_request() {
     let haproxy = r#"127.0.0.1:44712 [25/Nov/2026:19:36:13.216] fh fh/<NOSRV> 0/-1/-1/-1/0 403 192 - - PR-- 1/1/0/0/0 0/0 "GET /deny HTTP/1.1""#;
     let line = request_line(b"GET", b"/deny", b"HTTP/1.1");
     let e = Entry {
-        client: Some("127.0.0.1:44712".parse().unwrap()),
+        client: Some("127.0.0.1:44712".parse().unwrap_or_else(|e| panic!("{e}"))),
         start_unix_ms: T0 + 13,
         t_queue: -1,
         t_connect: -1,
@@ -81,7 +81,7 @@ fn httplog_line_of_a_denied_request() {
 fn httplog_line_of_a_bad_request_and_of_a_down_server() {
     let bad = r#"127.0.0.1:44722 [25/Nov/2026:19:36:17.238] fh fh/<NOSRV> -1/-1/-1/-1/0 400 0 - - CR-- 1/1/0/0/0 0/0 "<BADREQ>""#;
     let e = Entry {
-        client: Some("127.0.0.1:44722".parse().unwrap()),
+        client: Some("127.0.0.1:44722".parse().unwrap_or_else(|e| panic!("{e}"))),
         start_unix_ms: T0 + 4_035,
         t_request: -1,
         t_queue: -1,
@@ -100,7 +100,7 @@ fn httplog_line_of_a_bad_request_and_of_a_down_server() {
         ..Trace::default()
     };
     let e = Entry {
-        client: Some("127.0.0.1:49788".parse().unwrap()),
+        client: Some("127.0.0.1:49788".parse().unwrap_or_else(|e| panic!("{e}"))),
         start_unix_ms: T0 + 44,
         frontend: "fdown",
         backend: Some("down"),
@@ -128,7 +128,7 @@ fn tcplog_line() {
     let haproxy =
         "127.0.0.1:55826 [25/Nov/2026:19:36:13.237] ft tapp/s1 1/0/1 117 -- 1/1/0/0/0 0/0";
     let e = Entry {
-        client: Some("127.0.0.1:55826".parse().unwrap()),
+        client: Some("127.0.0.1:55826".parse().unwrap_or_else(|e| panic!("{e}"))),
         start_unix_ms: T0 + 34,
         frontend: "ft",
         backend: Some("tapp"),
@@ -147,8 +147,8 @@ fn tcplog_line() {
 fn default_line_is_the_connect_line() {
     let haproxy = "Connect from 127.0.0.1:35118 to 127.0.0.1:18082 (fd/HTTP)";
     let line = connect_line(
-        "127.0.0.1:35118".parse().unwrap(),
-        "127.0.0.1:18082".parse().unwrap(),
+        "127.0.0.1:35118".parse().unwrap_or_else(|e| panic!("{e}")),
+        "127.0.0.1:18082".parse().unwrap_or_else(|e| panic!("{e}")),
         "fd",
         true,
     );
@@ -242,4 +242,73 @@ fn max_level_filters_info_messages() {
     assert!(sends_level(&target(Some("info")), 6));
     assert!(sends_level(&target(Some("debug")), 6));
     assert!(!sends_level(&target(Some("notice")), 6));
+}
+
+#[test]
+fn sink_sends_to_own_and_global_targets_over_udp() {
+    use crate::compile::program::{Mode, ProxyId};
+    use crate::proxy::testutil::{listen, program};
+    let syslog = std::net::UdpSocket::bind("127.0.0.1:0").unwrap_or_else(|e| panic!("{e}"));
+    syslog
+        .set_read_timeout(Some(std::time::Duration::from_secs(5)))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let target = LogTarget {
+        destination: LogDestination::Udp(syslog.local_addr().unwrap_or_else(|e| panic!("{e}"))),
+        format: LogHeader::Rfc3164,
+        facility: "local1".into(),
+        max_level: None,
+    };
+    let mut own = listen(0, Mode::Http, None, Vec::new());
+    own.logs.push(target.clone());
+    let mut via_global = listen(1, Mode::Http, None, Vec::new());
+    via_global.options.log_global = true;
+    let silent = listen(2, Mode::Http, None, Vec::new());
+    let mut p = program(vec![own, via_global, silent]);
+    p.global.logs.push(LogTarget {
+        format: LogHeader::Raw,
+        ..target
+    });
+    let logs = super::Logs::start(&p).unwrap_or_else(|e| panic!("{e}"));
+    assert!(logs.enabled(ProxyId(0)) && logs.enabled(ProxyId(1)));
+    assert!(!logs.enabled(ProxyId(2)));
+    logs.send(ProxyId(0), "first".into());
+    logs.send(ProxyId(1), "second".into());
+    let mut buf = [0u8; 512];
+    let n = syslog.recv(&mut buf).unwrap_or_else(|e| panic!("{e}"));
+    let first = String::from_utf8_lossy(&buf[..n]).into_owned();
+    // local1 (17) * 8 + info (6) = 142.
+    assert!(first.starts_with("<142>"), "{first}");
+    assert!(first.ends_with("]: first\n"), "{first}");
+    let n = syslog.recv(&mut buf).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(&buf[..n], b"second\n");
+    assert_eq!(logs.dropped(), 0);
+}
+
+#[test]
+fn without_log_lines_no_logger_starts() {
+    use crate::compile::program::{Mode, ProxyId};
+    use crate::proxy::testutil::{listen, program};
+    let mut px = listen(0, Mode::Http, None, Vec::new());
+    px.options.log_global = true;
+    px.options.httplog = true;
+    let logs = super::Logs::start(&program(vec![px])).unwrap_or_else(|e| panic!("{e}"));
+    assert!(!logs.enabled(ProxyId(0)));
+    assert!(logs.tx.is_none());
+    logs.send(ProxyId(0), "nowhere".into());
+}
+
+#[test]
+fn a_full_queue_drops_and_counts_instead_of_blocking() {
+    use crate::compile::program::ProxyId;
+    // A logger that never reads: the worker side must not wait.
+    let (tx, _rx) = crossbeam::channel::bounded(2);
+    let logs = super::Logs {
+        enabled: vec![true],
+        tx: Some(tx),
+        dropped: std::sync::Arc::default(),
+    };
+    for i in 0..5 {
+        logs.send(ProxyId(0), format!("line {i}"));
+    }
+    assert_eq!(logs.dropped(), 3);
 }
