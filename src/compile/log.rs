@@ -2,7 +2,7 @@
 
 use super::addr::{self, Addr};
 use super::args::required;
-use super::program::{LogDestination, LogTarget};
+use super::program::{LogDestination, LogHeader, LogTarget};
 use crate::config::ast::LineDecl;
 use crate::config::diag::Diagnostic;
 
@@ -44,9 +44,23 @@ pub fn parse(line: &LineDecl, at: usize, resolve: bool) -> Result<LogTarget, Dia
         },
     };
     let mut i = at + 1;
+    let mut format = LogHeader::default();
     while let Some(word) = line.words.get(i) {
         match word.text.as_str() {
-            "len" | "format" | "sample" => i += 2,
+            "format" => {
+                let name = required(line, i + 1, "log format", "a format name")?;
+                format = LogHeader::from_keyword(&name.text).ok_or_else(|| {
+                    Diagnostic::error(
+                        name.span,
+                        format!(
+                            "'log' format '{}' is not supported by lbd (supported: rfc3164, short, raw)",
+                            name.text
+                        ),
+                    )
+                })?;
+                i += 2;
+            }
+            "len" | "sample" => i += 2,
             _ => break,
         }
     }
@@ -74,6 +88,7 @@ pub fn parse(line: &LineDecl, at: usize, resolve: bool) -> Result<LogTarget, Dia
     }
     Ok(LogTarget {
         destination,
+        format,
         facility: facility.text.clone(),
         max_level: max_level.map(|w| w.text.clone()),
     })

@@ -156,8 +156,33 @@ pub enum LogDestination {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LogTarget {
     pub destination: LogDestination,
+    /// `format F`: the header put before each message.
+    pub format: LogHeader,
     pub facility: String,
     pub max_level: Option<String>,
+}
+
+/// `log ... format <F>`: what comes before the message on the wire.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum LogHeader {
+    /// `<PRI>Mmm dd hh:mm:ss tag[pid]: ` (HAProxy's default).
+    #[default]
+    Rfc3164,
+    /// `<PRI>` only.
+    Short,
+    /// The message alone.
+    Raw,
+}
+
+impl LogHeader {
+    pub fn from_keyword(word: &str) -> Option<LogHeader> {
+        match word {
+            "rfc3164" => Some(LogHeader::Rfc3164),
+            "short" => Some(LogHeader::Short),
+            "raw" => Some(LogHeader::Raw),
+            _ => None,
+        }
+    }
 }
 
 /// `mode tcp|http`.
@@ -290,6 +315,8 @@ pub struct Options {
     pub httplog: bool,
     pub tcplog: bool,
     pub dontlognull: bool,
+    /// `log global`: the proxy also logs to the global `log` targets.
+    pub log_global: bool,
 }
 
 /// `balance` algorithms.

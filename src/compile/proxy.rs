@@ -318,7 +318,10 @@ impl Builder {
 
     fn log(&mut self, line: &LineDecl, resolve: bool) -> Result<(), Diagnostic> {
         match line.words.get(1).map(|w| w.text.as_str()) {
-            Some("global") => Ok(()),
+            Some("global") => {
+                self.options.log_global = true;
+                Ok(())
+            }
             _ => {
                 self.logs.push(log::parse(line, 1, resolve)?);
                 Ok(())

@@ -15,6 +15,7 @@ mod hooks;
 mod housekeeping;
 pub mod http;
 pub mod listener;
+pub mod log;
 pub mod pool;
 pub mod proxy_protocol;
 pub mod queue;

@@ -13,6 +13,7 @@ use super::connect;
 use super::error::ProxyError;
 use super::hooks::{self, RuleEnv, Verdict};
 use super::http;
+use super::log::{self, Outcome, Pending};
 use super::proxy_protocol;
 use super::shared::Shared;
 use super::tcp::{self, Meters, Transferred};
@@ -31,7 +32,7 @@ pub async fn run(
     shared: Arc<Shared>,
     accept_proxy: bool,
 ) {
-    crate::clock::refresh();
+    let accepted_ms = crate::clock::refresh();
     let fe = shared.proxy(frontend);
     // `accept-proxy`: the header comes first and names the real client.
     let mut early = Vec::new();
@@ -72,6 +73,7 @@ pub async fn run(
         return;
     }
     hooks::session_accepted(env);
+    log::log_accept(&shared, fe, peer, local);
     if let Err(e) = client.set_nodelay(true) {
         tracing::debug!("set_nodelay: {e}");
     }
@@ -86,7 +88,17 @@ pub async fn run(
         },
     };
     let result = match fe.mode {
-        Mode::Tcp => tcp_session(client, env, fe, &shared, &early).await,
+        Mode::Tcp => {
+            let log = Pending::session(&shared, fe, accepted_ms);
+            let mut outcome = Outcome::default();
+            let result = tcp_session(client, env, fe, &shared, &early, &mut outcome).await;
+            if let Some(log) = log {
+                crate::clock::refresh();
+                outcome.error = result.err();
+                log.finish(&shared, fe, peer, &outcome);
+            }
+            result
+        }
         Mode::Http => http::session::run(client, env, fe, &shared, &early).await,
     };
     if let Err(e) = result {
@@ -190,6 +202,7 @@ async fn tcp_session(
     fe: &Proxy,
     shared: &Shared,
     early: &[u8],
+    out: &mut Outcome,
 ) -> Result<(), ProxyError> {
     // `tcp-request inspect-delay`: wait for the first bytes (a ClientHello
     // for `req.ssl_sni`) before the content rules decide.
@@ -203,15 +216,18 @@ async fn tcp_session(
     // Evaluation point: `tcp-request content`.
     if hooks::tcp_request_content(fe, env, None) != Verdict::Continue {
         Counters::inc(&fe.frontend_counters.denied_sess);
+        out.trace.term = Some(*b"PR");
         return Ok(());
     }
     // Evaluation point: `use_backend` / `default_backend`.
     let be = hooks::select_backend(fe, env, None)
         .map(|id| shared.proxy(id))
         .ok_or(ProxyError::NoBackend)?;
+    out.trace.backend = Some(be.id);
     // Evaluation point: the backend's `tcp-request content` rules.
     if be.id != fe.id && hooks::tcp_request_content(be, env, None) != Verdict::Continue {
         Counters::inc(&be.backend_counters.denied_sess);
+        out.trace.term = Some(*b"PR");
         return Ok(());
     }
     let _backend_session = OpenSession::new(&be.backend_counters);
@@ -219,6 +235,7 @@ async fn tcp_session(
         client: env.client.ip(),
         request: None,
     };
+    out.trace.connect_start_ms = Some(crate::clock::now_ms());
     let mut conn = connect::connect(
         shared,
         be,
@@ -227,6 +244,8 @@ async fn tcp_session(
         (env.client, env.local),
     )
     .await?;
+    out.trace.connected_ms = Some(crate::clock::refresh());
+    out.trace.server = Some(conn.slot.server);
     let server = &be.servers[conn.slot.server as usize];
     let moved = Transferred::default();
     let meters = Meters {
@@ -248,6 +267,8 @@ async fn tcp_session(
         &[],
     )
     .await;
+    out.bytes_in = Counters::read(&moved.bytes_in) + early.len() as u64;
+    out.bytes_out = Counters::read(&moved.bytes_out);
     hooks::stream_end(
         env,
         Counters::read(&moved.bytes_in),

@@ -74,6 +74,8 @@ pub struct Shared {
     /// Frontend `maxconn` by `ProxyId`, `None` when unset.
     pub frontend_conns: Vec<Option<Arc<Semaphore>>>,
     pub pages: ErrorPages,
+    /// Traffic logs (`log` targets of the proxies).
+    pub logs: super::log::Logs,
     pub stop: watch::Sender<Stop>,
     stopping: AtomicBool,
 }
@@ -98,7 +100,12 @@ impl Shared {
             .collect();
         let global = program.global.maxconn.max(1) as usize;
         let pages = ErrorPages::new(&program);
+        let logs = super::log::Logs::start(&program).unwrap_or_else(|e| {
+            tracing::error!("cannot start the log thread, traffic is not logged: {e}");
+            super::log::Logs::disabled(&program)
+        });
         Shared {
+            logs,
             global_conns: Arc::new(Semaphore::new(global)),
             frontend_conns,
             backends,

@@ -6,6 +6,7 @@ mod check;
 mod harness;
 mod http;
 mod layering;
+mod logs;
 mod readme;
 mod servers;
 mod stick;

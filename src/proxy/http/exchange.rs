@@ -3,7 +3,7 @@
 //! (so `Expect: 100-continue` and early answers work), and afterwards the
 //! server connection is pooled, closed, or turned into a tunnel.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use crate::proxy::conn::{self, Conn};
 use crate::proxy::conn::{ReadHalf, WriteHalf};
@@ -111,8 +111,10 @@ impl Exchange<'_> {
             out,
             up,
             down,
-            meter: _,
+            meter,
         } = b;
+        // When the final response head arrived (clock ms), for the log's `Tr`.
+        let head_ms = AtomicU64::new(0);
         let (mut cr, mut cw) = conn::split(client);
         let (mut sr, mut sw) = conn::split(&mut conn.stream);
         let uploaded_all = AtomicBool::new(matches!(body, Body::None | Body::UntilClose));
@@ -140,6 +142,7 @@ impl Exchange<'_> {
             client_v11: req.version == Version::Http11,
             head_limit: self.shared.program.global.tune_bufsize as usize,
             uploaded_all: &uploaded_all,
+            head_ms: &head_ms,
         };
         let download = relay.run(&mut sr, sbuf, &mut cw, resp, out, down);
         tokio::pin!(upload);
@@ -178,6 +181,7 @@ impl Exchange<'_> {
             }
         }
         let n = uploaded.unwrap_or(0);
+        meter.trace.responded_ms = Some(head_ms.load(Ordering::Relaxed)).filter(|&ms| ms > 0);
         Counters::add(&self.fe.frontend_counters.bytes_in, n);
         Counters::add(&self.be.backend_counters.bytes_in, n);
         Counters::add(&server.state.counters.bytes_in, n);
@@ -279,6 +283,8 @@ struct Relay<'a> {
     /// Set once the whole request body went to the server; a response that
     /// starts before that closes the client connection.
     uploaded_all: &'a AtomicBool,
+    /// Set to the clock when a response head is parsed.
+    head_ms: &'a AtomicU64,
 }
 
 impl Relay<'_> {
@@ -324,6 +330,8 @@ impl Relay<'_> {
                 got_bytes = true;
             };
             sbuf.consume(info.head_len);
+            self.head_ms
+                .store(crate::clock::refresh(), Ordering::Relaxed);
             let head_len = info.head_len as u64;
             Counters::add(&x.be.backend_counters.bytes_out, head_len);
             let status = resp.status;

@@ -28,7 +28,9 @@ use crate::proxy::ProxyError;
 use crate::proxy::balance::PickCtx;
 use crate::proxy::connect;
 use crate::proxy::hooks::{self, RuleEnv, Verdict};
+use crate::proxy::log::{self, Outcome, Pending, Trace};
 use crate::proxy::shared::Shared;
+use crate::rules::action::HttpVerdict;
 use crate::rules::message::{RequestHead, ResponseHead, Version};
 use crate::stats::Counters;
 
@@ -57,6 +59,8 @@ pub struct StreamMeter {
     pub bytes_in: u64,
     pub bytes_out: u64,
     pub status: Option<u16>,
+    /// The path of the request, for its log line.
+    pub trace: Trace,
 }
 
 impl StreamMeter {
@@ -113,11 +117,18 @@ pub async fn run(
     // Bytes that came with a PROXY header start the first request.
     b.client.extend(early);
     let mut first = true;
+    let accepted_ms = crate::clock::now_ms();
     loop {
         let info = match read_head(&mut client, &mut b, fe, shared, first).await {
             Ok(Some(info)) => info,
-            Ok(None) => return Ok(()),
+            Ok(None) => {
+                if first {
+                    log_bad_request(shared, fe, env, accepted_ms, None);
+                }
+                return Ok(());
+            }
             Err(e) => {
+                log_bad_request(shared, fe, env, accepted_ms, Some(e));
                 if matches!(e.status(), Some(400 | 408 | 414 | 431 | 501)) {
                     Counters::inc(&fe.frontend_counters.errors_req);
                     if e.status() != Some(408) {
@@ -137,9 +148,18 @@ pub async fn run(
                 return Err(e);
             }
         };
+        crate::clock::refresh();
+        // `TR`: lbd cannot tell the keep-alive wait from the head's
+        // arrival on later requests, so only the first one is measured.
+        let t_request = if first {
+            i64::try_from(crate::clock::now_ms().saturating_sub(accepted_ms)).unwrap_or(i64::MAX)
+        } else {
+            0
+        };
         first = false;
         Counters::add(&fe.frontend_counters.bytes_in, info.head_len as u64);
-        match serve_request(&mut client, env, fe, shared, &mut b, info).await? {
+        let log = Pending::http(shared, fe, &b.req, t_request);
+        match serve_request(&mut client, env, fe, shared, &mut b, info, log).await? {
             Next::KeepAlive => {}
             Next::Close => {
                 linger_close(&mut client).await;
@@ -147,6 +167,29 @@ pub async fn run(
             }
         }
     }
+}
+
+/// Logs a connection that sent no valid request (`<BADREQ>`), as HAProxy
+/// does: 400 when the client left, else the error's status.
+fn log_bad_request(
+    shared: &Shared,
+    fe: &Proxy,
+    env: RuleEnv<'_>,
+    accepted_ms: u64,
+    error: Option<ProxyError>,
+) {
+    let Some(log) = Pending::session(shared, fe, accepted_ms) else {
+        return;
+    };
+    let error = error.unwrap_or(ProxyError::ClientClosed);
+    let outcome = Outcome {
+        status: Some(error.status().unwrap_or(400)),
+        // An empty connection is what `option dontlognull` leaves out.
+        bytes_in: u64::from(error != ProxyError::ClientClosed),
+        error: Some(error),
+        ..Outcome::default()
+    };
+    log.finish(shared, fe, env.client, &outcome);
 }
 
 /// Keeps a malformed request for `show errors`.
@@ -243,6 +286,7 @@ async fn serve_request(
     shared: &Shared,
     b: &mut Bufs,
     info: RequestInfo,
+    log: Option<Pending>,
 ) -> Result<Next, ProxyError> {
     crate::clock::refresh();
     hooks::request_started(env);
@@ -253,6 +297,16 @@ async fn serve_request(
     let result = route_request(client, env, fe, shared, b, info).await;
     crate::clock::refresh();
     hooks::stream_end(env, b.meter.bytes_in, b.meter.bytes_out, b.meter.status);
+    if let Some(log) = log {
+        let outcome = Outcome {
+            status: b.meter.status,
+            bytes_in: b.meter.bytes_in,
+            bytes_out: b.meter.bytes_out,
+            trace: b.meter.trace,
+            error: result.as_ref().err().copied(),
+        };
+        log.finish(shared, fe, env.client, &outcome);
+    }
     result
 }
 
@@ -279,13 +333,20 @@ async fn route_request(
     }
     // Evaluation point: `use_backend` / `default_backend`.
     let Some(be) = hooks::select_backend(fe, env, Some(&b.req)).map(|id| shared.proxy(id)) else {
+        b.meter.trace.term = Some(log::term_state(
+            Some(ProxyError::NoBackend),
+            &b.meter.trace,
+            None,
+        ));
         return Ok(send_page(client, shared, fe, None, 503, unread_body, &mut b.meter).await);
     };
     let _backend_session = crate::proxy::session::OpenSession::new(&be.backend_counters);
+    b.meter.trace.backend = Some(be.id);
     be.backend_counters.request_received(crate::clock::now_ms());
     if be.id != fe.id
         && let Some(next) = request_rules(client, env, shared, fe, be, b, unread_body).await
     {
+        b.meter.trace.term = Some(*b"LR");
         return Ok(next);
     }
     let mode = conn_mode(fe, be);
@@ -311,11 +372,18 @@ async fn route_request(
             (true, Body::None) => connect::Reuse::Replayable,
             (true, _) => connect::Reuse::Probed,
         };
+        let trace = &mut b.meter.trace;
+        trace.connect_start_ms = trace.connect_start_ms.or(Some(crate::clock::now_ms()));
         let mut conn =
             match connect::connect(shared, be, &ctx, pooled, (env.client, env.local)).await {
-                Ok(c) => c,
+                Ok(c) => {
+                    b.meter.trace.server = Some(c.slot.server);
+                    b.meter.trace.connected_ms = Some(crate::clock::refresh());
+                    c
+                }
                 Err(e) => {
                     tracing::debug!(backend = %be.name, "no server connection: {e}");
+                    b.meter.trace.term = Some(log::term_state(Some(e), &b.meter.trace, None));
                     let status = e.status().unwrap_or(503);
                     return Ok(send_page(
                         client,
@@ -366,6 +434,7 @@ async fn route_request(
                 if f.head_sent {
                     return Err(f.error);
                 }
+                b.meter.trace.term = Some(log::term_state(Some(f.error), &b.meter.trace, None));
                 match f.error.status() {
                     Some(status) if f.error.side() != crate::proxy::Side::Client => {
                         send_page(client, shared, fe, Some(be), status, true, &mut b.meter).await;
@@ -399,15 +468,32 @@ async fn request_rules(
     };
     if hooks::tcp_request_content(px, env, Some(&b.req)) != Verdict::Continue {
         Counters::inc(&side.denied_sess);
+        b.meter.trace.term = Some(*b"PR");
         return Some(Next::Close);
     }
     let verdict = hooks::http_request(px, env, &mut b.req);
+    b.meter.trace.term = local_term(&verdict);
     if let Some(next) =
         answer::respond(client, shared, fe, px, verdict, unread_body, &mut b.meter).await
     {
         return Some(next);
     }
-    answer::stats_page(client, shared, fe, px, &b.req, unread_body, &mut b.meter).await
+    let next = answer::stats_page(client, shared, fe, px, &b.req, unread_body, &mut b.meter).await;
+    if next.is_some() {
+        b.meter.trace.term = Some(*b"LR");
+    }
+    next
+}
+
+/// The termination state of a request the `http-request` rules answer:
+/// `PR` denied, `PT` tarpitted, `LR` answered by lbd, `None` go on.
+fn local_term(verdict: &HttpVerdict) -> Option<[u8; 2]> {
+    match verdict {
+        HttpVerdict::Continue | HttpVerdict::Allow => None,
+        HttpVerdict::Reject | HttpVerdict::Deny(_) => Some(*b"PR"),
+        HttpVerdict::Tarpit(_) => Some(*b"PT"),
+        _ => Some(*b"LR"),
+    }
 }
 
 /// The strongest connection mode of the frontend and the backend.
