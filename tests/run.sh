@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Runs every test of lbd. Installs what the tests need when it is missing:
-# haproxy (the reference the tests compare against), socat (the runtime API
-# client), and the clients the runtime API must satisfy.
+# haproxy (the reference the tests compare against), socat and curl (the
+# clients), and hatop (run in tmux) and prometheus-haproxy-exporter, which
+# must work against lbd's runtime API unchanged.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need=()
-for tool in haproxy:haproxy socat:socat curl:curl; do
+for tool in haproxy:haproxy socat:socat curl:curl tmux:tmux hatop:hatop \
+    prometheus-haproxy-exporter:prometheus-haproxy-exporter; do
     command -v "${tool%%:*}" >/dev/null 2>&1 || need+=("${tool#*:}")
 done
 if [ ${#need[@]} -gt 0 ]; then
