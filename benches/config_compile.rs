@@ -56,6 +56,9 @@ fn parse_and_compile(c: &mut Criterion) {
             lbd::compile::compile(&loaded.config, &loaded.source_map)
         })
     });
+    group.bench_function("parse_only", |b| {
+        b.iter(|| lbd::config::parse_str("big.cfg", &text))
+    });
     group.finish();
 }
 
