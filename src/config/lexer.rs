@@ -90,22 +90,31 @@ struct Lexer<'a> {
     words: Vec<Word>,
 }
 
+/// Initial capacity of a word's buffer: most words are shorter.
+const WORD_CAPACITY: usize = 24;
+
 impl<'a> Lexer<'a> {
     fn new(line: &'a str, pos: LinePos, env: &'a dyn Fn(&str) -> Option<String>) -> Self {
         let bytes = line.as_bytes();
-        let mut cols = Vec::with_capacity(bytes.len() + 1);
-        let mut col = 0u32;
-        for &b in bytes {
-            // A continuation byte of a UTF-8 sequence shares the column of
-            // the byte that leads its character.
-            if b & 0xC0 == 0x80 {
-                cols.push(col.saturating_sub(1));
-            } else {
-                cols.push(col);
-                col = col.saturating_add(1);
+        // An ASCII line's columns are its byte offsets: no table needed.
+        let cols = if line.is_ascii() {
+            Vec::new()
+        } else {
+            let mut cols = Vec::with_capacity(bytes.len() + 1);
+            let mut col = 0u32;
+            for &b in bytes {
+                // A continuation byte of a UTF-8 sequence shares the column
+                // of the byte that leads its character.
+                if b & 0xC0 == 0x80 {
+                    cols.push(col.saturating_sub(1));
+                } else {
+                    cols.push(col);
+                    col = col.saturating_add(1);
+                }
             }
-        }
-        cols.push(col);
+            cols.push(col);
+            cols
+        };
         Lexer {
             bytes,
             cols,
@@ -113,19 +122,29 @@ impl<'a> Lexer<'a> {
             env,
             at: 0,
             word: None,
-            words: Vec::new(),
+            // Most lines have a few words: one allocation, not several.
+            words: Vec::with_capacity(8),
         }
     }
 
     /// The span from byte `start` to byte `end` (exclusive).
     fn span(&self, start: usize, end: usize) -> Span {
-        let col = self.cols[start.min(self.bytes.len())];
-        let end_col = self.cols[end.min(self.bytes.len())];
+        let col = self.col(start);
+        let end_col = self.col(end);
         Span {
             file: self.pos.file,
             line: self.pos.line,
             col: col.saturating_add(1),
             len: end_col.saturating_sub(col).max(1),
+        }
+    }
+
+    /// The 0-based column (in characters) of byte offset `at`.
+    fn col(&self, at: usize) -> u32 {
+        let at = at.min(self.bytes.len());
+        match self.cols.get(at) {
+            Some(&c) => c,
+            None => u32::try_from(at).unwrap_or(u32::MAX),
         }
     }
 
@@ -165,12 +184,14 @@ impl<'a> Lexer<'a> {
             .word
             .get_or_insert_with(|| Pending {
                 start,
-                parts: vec![Vec::new()],
+                // Room for a typical word, so it is not grown byte by byte.
+                parts: vec![Vec::with_capacity(WORD_CAPACITY)],
             })
             .parts
     }
 
     fn finish_word(&mut self) -> Result<(), Diagnostic> {
+        // (`String::from_utf8` keeps the buffer: no copy.)
         let Some(pending) = self.word.take() else {
             return Ok(());
         };
