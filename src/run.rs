@@ -42,5 +42,6 @@ pub fn start(checked: Checked) -> Result<Running, String> {
     let api = crate::api::spawn(Arc::clone(&program), Arc::clone(&tables))
         .map_err(|e| format!("[ALERT] {e}"))?;
     let server = proxy::serve(program, options).map_err(|e| format!("[ALERT] {e}"))?;
+    api.set_pipes(server.pipes());
     Ok(Running { server, api })
 }

@@ -31,6 +31,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use parking_lot::RwLock;
 
 use crate::compile::program::Program;
+use crate::stats::PipeCounts;
 use crate::stick::Tables;
 
 /// What every command reads: the program, its tables and process facts.
@@ -41,6 +42,8 @@ pub struct Ctx {
     pub start_unix_s: u64,
     /// Connections accepted on the stats sockets so far.
     pub cli_conns: Arc<AtomicU64>,
+    /// The data plane's pipes for splicing, once it runs (`show info`).
+    pub pipes: Option<Arc<PipeCounts>>,
 }
 
 /// The context commands run against, replaced on reload: each command
@@ -70,6 +73,20 @@ impl Live {
             tables,
             start_unix_s: cur.start_unix_s,
             cli_conns: Arc::clone(&cur.cli_conns),
+            pipes: cur.pipes.clone(),
+        };
+        *cur = Arc::new(next);
+    }
+
+    /// Attaches the data plane's pipe budget once it runs.
+    pub fn set_pipes(&self, pipes: Option<Arc<PipeCounts>>) {
+        let mut cur = self.current.write();
+        let next = Ctx {
+            program: Arc::clone(&cur.program),
+            tables: Arc::clone(&cur.tables),
+            start_unix_s: cur.start_unix_s,
+            cli_conns: Arc::clone(&cur.cli_conns),
+            pipes,
         };
         *cur = Arc::new(next);
     }
@@ -86,6 +103,7 @@ impl Ctx {
             tables,
             start_unix_s: now.saturating_sub(up).as_secs(),
             cli_conns: Arc::new(AtomicU64::new(0)),
+            pipes: None,
         }
     }
 
@@ -144,6 +162,11 @@ impl ApiHandle {
     /// stats sockets themselves stay as they were bound.
     pub fn set_program(&self, program: Arc<Program>, tables: Arc<Tables>) {
         self.live.replace(program, tables);
+    }
+
+    /// Lets `show info` report the data plane's pipes.
+    pub fn set_pipes(&self, pipes: Option<Arc<PipeCounts>>) {
+        self.live.set_pipes(pipes);
     }
 
     /// Stops serving, waits for the thread and removes the socket files.

@@ -149,6 +149,20 @@ fn apply(
             global.tune_bufsize = size as u32;
             args::no_more(line, 2, keyword)
         }
+        "tune.pipesize" => {
+            let size = args::size(required(line, 1, keyword, "a size")?, keyword)?;
+            global.tune_pipesize = u32::try_from(size).unwrap_or(u32::MAX);
+            args::no_more(line, 2, keyword)
+        }
+        "nosplice" => {
+            global.nosplice = true;
+            args::no_more(line, 1, keyword)
+        }
+        "maxpipes" => {
+            let word = required(line, 1, keyword, "a number")?;
+            global.maxpipes = Some(args::uint(word, keyword, u64::from(u32::MAX))? as u32);
+            args::no_more(line, 2, keyword)
+        }
         "tune.maxrewrite" => {
             let size = args::size(required(line, 1, keyword, "a size")?, keyword)?;
             global.tune_maxrewrite = u32::try_from(size).unwrap_or(u32::MAX);

@@ -86,9 +86,22 @@ pub struct Global {
     /// `tune.maxrewrite`: room kept for header rewrites.
     pub tune_maxrewrite: u32,
     pub hard_stop_after_ms: Option<u64>,
+    /// `nosplice`: tunnels copy through buffers instead of splicing.
+    pub nosplice: bool,
+    /// `maxpipes`: pipes for splicing; `None` = a quarter of `maxconn`.
+    pub maxpipes: Option<u32>,
+    /// `tune.pipesize` in bytes; 0 keeps the kernel's pipe size.
+    pub tune_pipesize: u32,
     pub ssl_default_bind_options: Vec<String>,
     pub ssl_default_bind_ciphers: Option<String>,
     pub ssl_default_bind_ciphersuites: Option<String>,
+}
+
+impl Global {
+    /// `maxpipes`, or HAProxy's default of a quarter of `maxconn`.
+    pub fn max_pipes(&self) -> u32 {
+        self.maxpipes.unwrap_or(self.maxconn / 4)
+    }
 }
 
 impl Default for Global {
@@ -106,6 +119,9 @@ impl Default for Global {
             tune_bufsize: 16_384,
             tune_maxrewrite: 1_024,
             hard_stop_after_ms: None,
+            nosplice: false,
+            maxpipes: None,
+            tune_pipesize: 0,
             ssl_default_bind_options: Vec::new(),
             ssl_default_bind_ciphers: None,
             ssl_default_bind_ciphersuites: None,

@@ -102,6 +102,10 @@ pub fn option(
         }
         "tcplog" => options.tcplog = enabled,
         "dontlognull" => options.dontlognull = enabled,
+        // lbd splices every tunnel between two plain TCP sockets (global
+        // `nosplice` turns it off), which is what these options ask HAProxy
+        // to do; HTTP bodies are copied either way.
+        "splice-auto" | "splice-request" | "splice-response" => {}
         _ => {}
     }
     args::no_more(line, at + 1, &keyword)

@@ -41,6 +41,26 @@ pub fn split(conn: &mut Conn) -> (ReadHalf<'_>, WriteHalf<'_>) {
     }
 }
 
+impl ReadHalf<'_> {
+    /// The socket under a plain TCP half (for splicing), `None` under TLS.
+    pub fn tcp(&self) -> Option<&TcpStream> {
+        match self {
+            ReadHalf::Plain(r) => Some(r.as_ref()),
+            ReadHalf::Tls(_) => None,
+        }
+    }
+}
+
+impl WriteHalf<'_> {
+    /// The socket under a plain TCP half (for splicing), `None` under TLS.
+    pub fn tcp(&self) -> Option<&TcpStream> {
+        match self {
+            WriteHalf::Plain(w) => Some(w.as_ref()),
+            WriteHalf::Tls(_) => None,
+        }
+    }
+}
+
 impl AsyncRead for ReadHalf<'_> {
     fn poll_read(
         self: Pin<&mut Self>,

@@ -21,6 +21,7 @@ pub mod proxy_protocol;
 pub mod queue;
 mod session;
 mod shared;
+pub mod splice;
 pub mod tcp;
 #[cfg(test)]
 pub(crate) mod testutil;
@@ -57,6 +58,14 @@ pub struct Server {
     threads: Vec<JoinHandle<()>>,
     stop: StopHandle,
     addrs: Vec<(ProxyId, SocketAddr)>,
+}
+
+impl Server {
+    /// The pipe budget of the tunnels, `None` with `nosplice` (for `show
+    /// info`).
+    pub fn pipes(&self) -> Option<Arc<crate::stats::PipeCounts>> {
+        self.stop.shared.pipes.as_ref().map(|p| p.counts())
+    }
 }
 
 /// Stops a running [`Server`] from another thread (a signal handler, the

@@ -257,16 +257,12 @@ async fn tcp_session(
     };
     let idle = tunnel_idle_ms(fe, be);
     let bufsize = shared.program.global.tune_bufsize as usize;
-    let result = tcp::pipe(
-        &mut client,
-        &mut conn.stream,
-        idle,
+    let transport = tcp::Transport {
+        idle_ms: idle,
         bufsize,
-        meters,
-        early,
-        &[],
-    )
-    .await;
+        pipes: shared.pipes.as_deref(),
+    };
+    let result = tcp::pipe(&mut client, &mut conn.stream, transport, meters, early, &[]).await;
     out.bytes_in = Counters::read(&moved.bytes_in) + early.len() as u64;
     out.bytes_out = Counters::read(&moved.bytes_out);
     hooks::stream_end(

@@ -10,6 +10,7 @@ use tokio::sync::{Semaphore, watch};
 use super::balance::Balancer;
 use super::http::errors::ErrorPages;
 use super::queue::Queue;
+use super::splice::Pipes;
 use crate::compile::program::{Program, Proxy, ProxyId};
 use crate::stick::Tables;
 use crate::tls::TlsSet;
@@ -76,6 +77,8 @@ pub struct Shared {
     pub pages: ErrorPages,
     /// Traffic logs (`log` targets of the proxies).
     pub logs: super::log::Logs,
+    /// Pipes for splicing tunnels; `None` with `nosplice`.
+    pub pipes: Option<Arc<Pipes>>,
     pub stop: watch::Sender<Stop>,
     stopping: AtomicBool,
 }
@@ -104,8 +107,10 @@ impl Shared {
             tracing::error!("cannot start the log thread, traffic is not logged: {e}");
             super::log::Logs::disabled(&program)
         });
+        let pipes = Pipes::for_program(&program.global).map(Arc::new);
         Shared {
             logs,
+            pipes,
             global_conns: Arc::new(Semaphore::new(global)),
             frontend_conns,
             backends,

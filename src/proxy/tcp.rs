@@ -8,10 +8,12 @@ use std::time::Duration;
 
 use super::conn::{self, Conn};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::net::TcpStream;
 use tokio::time::Instant;
 
 use super::error::ProxyError;
 use super::http::buffer::Buf;
+use super::splice::{Lease, Pipes};
 use crate::stats::Counters;
 
 /// The counters a tunnel adds its bytes to.
@@ -72,18 +74,33 @@ impl Meters<'_> {
     }
 }
 
+/// How a tunnel moves its bytes.
+#[derive(Clone, Copy)]
+pub struct Transport<'a> {
+    /// The idle timeout over both directions.
+    pub idle_ms: Option<u64>,
+    /// The copy buffer of a direction that does not splice.
+    pub bufsize: usize,
+    /// Pipes for splicing between plain TCP sockets; `None` always copies.
+    pub pipes: Option<&'a Pipes>,
+}
+
 /// Copies both ways until both directions have ended. `to_server` and
 /// `to_client` are bytes already read from one side (a pipelined request, an
 /// early WebSocket frame) that go out first.
 pub async fn pipe(
     client: &mut Conn,
     server: &mut Conn,
-    idle_ms: Option<u64>,
-    bufsize: usize,
+    transport: Transport<'_>,
     meters: Meters<'_>,
     to_server: &[u8],
     to_client: &[u8],
 ) -> Result<(), ProxyError> {
+    let Transport {
+        idle_ms,
+        bufsize,
+        pipes,
+    } = transport;
     let activity = Activity {
         base: Instant::now(),
         last_ms: AtomicU64::new(0),
@@ -98,7 +115,12 @@ pub async fn pipe(
                 .map_err(|_| ProxyError::ServerIo)?;
             meters.add_in(to_server.len() as u64);
         }
-        copy_half(&mut cr, &mut sw, &activity, bufsize, Dir::Up, meters).await
+        match spliceable(pipes, &cr, &sw) {
+            Some((from, to, lease)) => {
+                splice_half(from, to, lease, &activity, Dir::Up, meters).await
+            }
+            None => copy_half(&mut cr, &mut sw, &activity, bufsize, Dir::Up, meters).await,
+        }
     };
     let down = async {
         if !to_client.is_empty() {
@@ -107,7 +129,12 @@ pub async fn pipe(
                 .map_err(|_| ProxyError::ClientIo)?;
             meters.add_out(to_client.len() as u64);
         }
-        copy_half(&mut sr, &mut cw, &activity, bufsize, Dir::Down, meters).await
+        match spliceable(pipes, &sr, &cw) {
+            Some((from, to, lease)) => {
+                splice_half(from, to, lease, &activity, Dir::Down, meters).await
+            }
+            None => copy_half(&mut sr, &mut cw, &activity, bufsize, Dir::Down, meters).await,
+        }
     };
     let killed = shutdown_requested(meters.shutdown);
     tokio::select! {
@@ -143,6 +170,84 @@ impl Activity {
     }
 }
 
+/// The two sockets and a pipe when one direction can splice: both ends
+/// plain TCP and a pipe to spare.
+fn spliceable<'s, 'p>(
+    pipes: Option<&'p Pipes>,
+    from: &'s conn::ReadHalf<'_>,
+    to: &'s conn::WriteHalf<'_>,
+) -> Option<(&'s TcpStream, &'s TcpStream, Lease<'p>)> {
+    let (from, to) = (from.tcp()?, to.tcp()?);
+    Some((from, to, pipes?.lease()?))
+}
+
+impl Dir {
+    /// The errors of this direction: reading, writing, and idle timeout.
+    fn errors(self) -> (ProxyError, ProxyError, ProxyError) {
+        match self {
+            Dir::Up => (
+                ProxyError::ClientIo,
+                ProxyError::ServerIo,
+                ProxyError::ClientTimeout,
+            ),
+            Dir::Down => (
+                ProxyError::ServerIo,
+                ProxyError::ClientIo,
+                ProxyError::ServerTimeout,
+            ),
+        }
+    }
+}
+
+/// Runs `io` (a read) under the tunnel's idle timeout; `None` when it
+/// expired with neither direction active.
+async fn wait_idle<T>(activity: &Activity, io: impl Future<Output = T>) -> Option<T> {
+    let Some(idle) = activity.idle_ms else {
+        return Some(io.await);
+    };
+    let mut io = std::pin::pin!(io);
+    loop {
+        let deadline = activity.deadline(idle);
+        match tokio::time::timeout_at(deadline, io.as_mut()).await {
+            Ok(res) => return Some(res),
+            // The other direction may have been active meanwhile.
+            Err(_) if activity.deadline(idle) > Instant::now() => continue,
+            Err(_) => return None,
+        }
+    }
+}
+
+/// One direction through a pipe: socket to pipe, pipe to socket.
+async fn splice_half(
+    from: &TcpStream,
+    to: &TcpStream,
+    mut lease: Lease<'_>,
+    activity: &Activity,
+    dir: Dir,
+    meters: Meters<'_>,
+) -> Result<(), ProxyError> {
+    let (read_err, write_err, timeout) = dir.errors();
+    loop {
+        let n = wait_idle(activity, lease.fill(from))
+            .await
+            .ok_or(timeout)?
+            .map_err(|_| read_err)?;
+        if n == 0 {
+            if let Err(e) = socket2::SockRef::from(to).shutdown(std::net::Shutdown::Write) {
+                tracing::debug!("shutdown after FIN: {e}");
+            }
+            return Ok(());
+        }
+        activity.touch();
+        lease.drain(to).await.map_err(|_| write_err)?;
+        activity.touch();
+        match dir {
+            Dir::Up => meters.add_in(n as u64),
+            Dir::Down => meters.add_out(n as u64),
+        }
+    }
+}
+
 async fn copy_half<R, W>(
     r: &mut R,
     w: &mut W,
@@ -155,33 +260,14 @@ where
     R: AsyncRead + Unpin,
     W: AsyncWrite + Unpin,
 {
-    let (read_err, write_err, timeout) = match dir {
-        Dir::Up => (
-            ProxyError::ClientIo,
-            ProxyError::ServerIo,
-            ProxyError::ClientTimeout,
-        ),
-        Dir::Down => (
-            ProxyError::ServerIo,
-            ProxyError::ClientIo,
-            ProxyError::ServerTimeout,
-        ),
-    };
+    let (read_err, write_err, timeout) = dir.errors();
     let mut recycled = Buf::new(bufsize.max(1024));
     let buf = recycled.storage();
     loop {
-        let n = match activity.idle_ms {
-            None => r.read(buf).await.map_err(|_| read_err)?,
-            Some(idle) => loop {
-                let deadline = activity.deadline(idle);
-                match tokio::time::timeout_at(deadline, r.read(buf)).await {
-                    Ok(res) => break res.map_err(|_| read_err)?,
-                    // The other direction may have been active meanwhile.
-                    Err(_) if activity.deadline(idle) > Instant::now() => continue,
-                    Err(_) => return Err(timeout),
-                }
-            },
-        };
+        let n = wait_idle(activity, r.read(buf))
+            .await
+            .ok_or(timeout)?
+            .map_err(|_| read_err)?;
         if n == 0 {
             // Half-close: the peer finished sending; tell the other side.
             if let Err(e) = w.shutdown().await {

@@ -4,10 +4,12 @@
 pub mod capture;
 pub mod counters;
 pub mod names;
+pub mod pipes;
 pub mod rate;
 pub mod server;
 
 pub use capture::{CaptureKind, ErrorCapture};
 pub use counters::Counters;
+pub use pipes::PipeCounts;
 pub use rate::PerSecond;
 pub use server::{AdminState, CheckResult, CheckStatus, OpState, ServerState};

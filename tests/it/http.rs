@@ -229,54 +229,6 @@ fn errorfile_backend_without_servers() {
 }
 
 #[test]
-fn tcp_mode_carries_64_mib_intact_with_half_close() {
-    let [p, s] = ports::<2>();
-    let _back = servers::tcp_echo("s", s);
-    let cfg = format!(
-        "{DEFAULTS}    mode tcp\nlisten l\n    bind 127.0.0.1:{p}\n    server s 127.0.0.1:{s}\n"
-    );
-    let _lbd = start_lbd("bulk", &cfg, p);
-    let c = connect(p);
-    let mut w = c.try_clone().unwrap_or_else(|e| panic!("{e}"));
-    const TOTAL: usize = 64 << 20;
-    let writer = std::thread::spawn(move || {
-        let mut chunk = vec![0u8; 65_536];
-        let mut x: u32 = 1;
-        let mut sum: u64 = 0;
-        for _ in 0..TOTAL / chunk.len() {
-            for b in chunk.iter_mut() {
-                x = x.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
-                *b = (x >> 24) as u8;
-                sum = sum.wrapping_mul(31).wrapping_add(u64::from(*b));
-            }
-            w.write_all(&chunk).unwrap_or_else(|e| panic!("{e}"));
-        }
-        // Half-close: the echo still comes back after our FIN.
-        w.shutdown(std::net::Shutdown::Write)
-            .unwrap_or_else(|e| panic!("{e}"));
-        sum
-    });
-    let mut r = c;
-    let mut buf = vec![0u8; 65_536];
-    let (mut got, mut sum) = (0usize, 0u64);
-    loop {
-        let n = r
-            .read(&mut buf)
-            .unwrap_or_else(|e| panic!("read after {got}: {e}"));
-        if n == 0 {
-            break;
-        }
-        for &b in &buf[..n] {
-            sum = sum.wrapping_mul(31).wrapping_add(u64::from(b));
-        }
-        got += n;
-    }
-    let sent = writer.join().unwrap_or_else(|_| panic!("writer panicked"));
-    assert_eq!(got, TOTAL);
-    assert_eq!(sum, sent);
-}
-
-#[test]
 fn server_close_and_httpclose_modes() {
     // http-server-close: the client keeps its connection, the server sees
     // one connection per request.

@@ -11,4 +11,5 @@ mod readme;
 mod servers;
 mod stick;
 mod tls;
+mod tunnel;
 mod vs_haproxy_stick;

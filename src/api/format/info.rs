@@ -4,7 +4,7 @@
 //! and node; the exporter reads Version and Release_date).
 //!
 //! lbd names itself (`Name: lbd`) and reports 0 for what it does not have
-//! (pipes, SSL session caches, compression, memory pools).
+//! (SSL session caches, compression, memory pools).
 
 use std::sync::atomic::Ordering;
 
@@ -150,8 +150,10 @@ fn values(ctx: &Ctx) -> Vec<String> {
         n(u64::from(g.maxconn)),
     ]);
     v.extend([n(cur), n(cum_conns), n(cum_req)]);
-    // SSL conns, pipes.
-    v.extend(std::iter::repeat_n("0".to_string(), 6));
+    // SSL conns.
+    v.extend(std::iter::repeat_n("0".to_string(), 3));
+    let (used, free) = ctx.pipes.as_ref().map_or((0, 0), |p| (p.used(), p.free()));
+    v.extend([n(u64::from(g.max_pipes())), n(used as u64), n(free as u64)]);
     // ConnRate, ConnRateLimit, MaxConnRate, SessRate, SessRateLimit, MaxSessRate.
     v.extend([n(rate), n(0), n(max_rate), n(rate), n(0), n(max_rate)]);
     // SSL rates and caches, compression.

@@ -224,11 +224,15 @@ impl Exchange<'_> {
                 };
                 let idle = tunnel_idle_ms(self.fe, self.be);
                 let bufsize = b.client.capacity();
+                let transport = tcp::Transport {
+                    idle_ms: idle,
+                    bufsize,
+                    pipes: self.shared.pipes.as_deref(),
+                };
                 let r = tcp::pipe(
                     client,
                     &mut conn.stream,
-                    idle,
-                    bufsize,
+                    transport,
                     meters,
                     b.client.filled(),
                     b.server.filled(),
