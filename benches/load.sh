@@ -1,19 +1,25 @@
 #!/usr/bin/env bash
-# Load benchmark: lbd against HAProxy 2.6 on the same configuration, the same
-# nginx backend and the same wrk load, each proxy pinned to one core.
+# Load benchmark: lbd against HAProxy 2.6 on the same configuration, and
+# nginx as a reverse proxy, with the same nginx backend and the same wrk
+# load, each proxy pinned to one core.
 #
 #   bash benches/load.sh [rounds] [seconds-per-run]
 #
-# Scenarios (SCENARIOS=... to pick some): keepalive, newconn, 64k, tcpbulk,
-# and TLS termination with an RSA 2048 certificate: tls-ka (requests over
+# Scenarios (SCENARIOS=... to pick some): keepalive, newconn, 64k, tcpbulk
+# (a tcp listen without splice options), tcpsplice (the same with HAProxy's
+# option splice-request and splice-response: lbd splices in both, nginx in
+# neither), and TLS termination with an RSA 2048 certificate: tls-ka (requests over
 # kept-alive TLS connections) and tls-full (full handshakes from four
 # openssl s_time -new clients, since wrk keeps TLS sessions; its req/s is
 # handshakes/s as far as the clients go, and 1e6 / cpu us/req is what one
 # core of the proxy can do). Each proxy runs one thread on one core: the
-# numbers are per core.
+# numbers are per core. PROXIES=... picks among lbd, haproxy and nginx.
+#
+# nginx proxies with upstream keep-alive and proxy_buffering off (it streams
+# responses as lbd and HAProxy do), and tcp through its stream module.
 #
 # Needs: haproxy, nginx, wrk, valgrind, openssl (apt-get install -y haproxy
-# nginx-light wrk valgrind openssl). Prints, per scenario and proxy, the
+# nginx-light libnginx-mod-stream wrk valgrind openssl). Prints, per scenario and proxy, the
 # median over interleaved rounds of requests/s, p50 latency, proxy CPU time
 # per request (from
 # /proc/<pid>/stat), and instructions per request counted by callgrind
@@ -24,7 +30,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 ROUNDS=${1:-3}
-PROXIES=${PROXIES:-lbd haproxy}
+PROXIES=${PROXIES:-lbd haproxy nginx}
 SECONDS_PER_RUN=${2:-5}
 PROXY_CPU=0
 LOAD_CPU=1
@@ -90,6 +96,7 @@ cat "$WORK/site.crt" "$WORK/site.key" > "$WORK/site.pem"
 HTTP_PORT=$(free_port)
 TCP_PORT=$(free_port)
 HTTPS_PORT=$(free_port)
+SPLICE_PORT=$(free_port)
 cat > "$WORK/bench.cfg" <<CFG
 global
     nbthread 1
@@ -118,7 +125,61 @@ listen tcp-in
     mode tcp
     bind 127.0.0.1:$TCP_PORT
     server nginx 127.0.0.1:$NGINX_PORT
+
+listen tcp-splice
+    mode tcp
+    option splice-request
+    option splice-response
+    bind 127.0.0.1:$SPLICE_PORT
+    server nginx 127.0.0.1:$NGINX_PORT
 CFG
+
+# --- nginx as the proxy: the same listeners --------------------------------
+STREAM_MODULE=/usr/lib/nginx/modules/ngx_stream_module.so
+mkdir -p "$WORK/nginx-proxy/logs"
+{
+    [ -f "$STREAM_MODULE" ] && echo "load_module $STREAM_MODULE;"
+    cat <<NGINX
+daemon off;
+master_process off;
+worker_processes 1;
+error_log $WORK/nginx-proxy/logs/error.log;
+pid $WORK/nginx-proxy/nginx.pid;
+events { worker_connections 4096; }
+http {
+    access_log off;
+    upstream web {
+        server 127.0.0.1:$NGINX_PORT;
+        keepalive 64;
+        keepalive_requests 1000000;
+    }
+    proxy_http_version 1.1;
+    proxy_set_header Connection "";
+    proxy_buffering off;
+    keepalive_requests 1000000;
+    server {
+        listen 127.0.0.1:$HTTP_PORT;
+        location / { proxy_pass http://web; }
+    }
+    server {
+        listen 127.0.0.1:$HTTPS_PORT ssl;
+        ssl_certificate $WORK/site.crt;
+        ssl_certificate_key $WORK/site.key;
+        location / { proxy_pass http://web; }
+    }
+}
+NGINX
+    if [ -f "$STREAM_MODULE" ]; then
+        cat <<NGINX
+stream {
+    server { listen 127.0.0.1:$TCP_PORT; proxy_pass 127.0.0.1:$NGINX_PORT; }
+    server { listen 127.0.0.1:$SPLICE_PORT; proxy_pass 127.0.0.1:$NGINX_PORT; }
+}
+NGINX
+    else
+        echo "load.sh: no nginx stream module ($STREAM_MODULE): nginx skips tcp" >&2
+    fi
+} > "$WORK/nginx-proxy.conf"
 
 start_proxy() { # name [wrapper...] -> pid in PROXY_PID
     local name=$1
@@ -126,12 +187,24 @@ start_proxy() { # name [wrapper...] -> pid in PROXY_PID
     case $name in
         lbd) taskset -c $PROXY_CPU "$@" "$LBD" -f "$WORK/bench.cfg" >"$WORK/$name.log" 2>&1 & ;;
         haproxy) taskset -c $PROXY_CPU "$@" haproxy -db -f "$WORK/bench.cfg" >"$WORK/$name.log" 2>&1 & ;;
+        nginx) taskset -c $PROXY_CPU "$@" nginx -c "$WORK/nginx-proxy.conf" -p "$WORK/nginx-proxy" >"$WORK/$name.log" 2>&1 & ;;
     esac
     PROXY_PID=$!
     PIDS+=("$PROXY_PID")
     wait_port "$HTTP_PORT"
-    wait_port "$TCP_PORT"
     wait_port "$HTTPS_PORT"
+    if [ "$name" != nginx ] || [ -f "$STREAM_MODULE" ]; then
+        wait_port "$TCP_PORT"
+        wait_port "$SPLICE_PORT"
+    fi
+}
+
+# Whether a proxy can run a scenario here.
+runs() { # proxy scenario
+    case $2 in
+        tcpbulk | tcpsplice) [ "$1" != nginx ] || [ -f "$STREAM_MODULE" ] ;;
+        *) true ;;
+    esac
 }
 
 stop_proxy() {
@@ -150,6 +223,7 @@ scenario_args() {
         newconn) echo "-c 50 -H Connection:close http://127.0.0.1:$HTTP_PORT/small" ;;
         64k) echo "-c 20 http://127.0.0.1:$HTTP_PORT/64k" ;;
         tcpbulk) echo "-c 10 http://127.0.0.1:$TCP_PORT/1m" ;;
+        tcpsplice) echo "-c 10 http://127.0.0.1:$SPLICE_PORT/1m" ;;
         # requests over kept-alive TLS connections
         tls-ka) echo "-c 50 https://127.0.0.1:$HTTPS_PORT/small" ;;
     esac
@@ -185,7 +259,7 @@ run_wrk() { # seconds scenario -> "requests p50_ms"
     echo "$requests $p50"
 }
 
-SCENARIOS=${SCENARIOS:-keepalive newconn 64k tcpbulk tls-ka tls-full}
+SCENARIOS=${SCENARIOS:-keepalive newconn 64k tcpbulk tcpsplice tls-ka tls-full}
 TICK=$(getconf CLK_TCK)
 RESULTS=$WORK/results.txt
 : > "$RESULTS"
@@ -194,6 +268,7 @@ for round in $(seq "$ROUNDS"); do
     for proxy in $PROXIES; do
         start_proxy "$proxy"
         for s in $SCENARIOS; do
+            runs "$proxy" "$s" || continue
             before=$(cpu_ticks "$PROXY_PID")
             read -r requests p50 < <(run_wrk "$SECONDS_PER_RUN" "$s")
             after=$(cpu_ticks "$PROXY_PID")
@@ -206,6 +281,7 @@ done
 # Instructions per request under callgrind: two runs of different lengths.
 for proxy in $PROXIES; do
     for s in $SCENARIOS; do
+        runs "$proxy" "$s" || continue
         for secs in 2 6; do
             start_proxy "$proxy" valgrind --tool=callgrind --callgrind-out-file="$WORK/cg.$proxy.$s.$secs" -q
             read -r requests _ < <(run_wrk "$secs" "$s")
@@ -246,10 +322,10 @@ def ipr(s, p):
         return float("nan")
     (r1, i1), (r2, i2) = runs[2], runs[6]
     return (i2 - i1) / max(r2 - r1, 1)
-print(f"{'scenario':10} {'proxy':8} {'req/s':>9} {'p50 ms':>7} {'cpu us/req':>10} {'instr/req':>10}")
+print(f"{'scenario':10} {'proxy':10} {'req/s':>9} {'p50 ms':>7} {'cpu us/req':>10} {'instr/req':>10}")
 for s in sys.argv[4].split():
     line = {}
-    for p in ("lbd", "haproxy"):
+    for p in ("lbd", "haproxy", "nginx"):
         v = stats.get((s, p))
         if not v:
             continue
@@ -257,9 +333,11 @@ for s in sys.argv[4].split():
         p50 = statistics.median(x[1] for x in v)
         cpu = statistics.median(x[2] for x in v)
         line[p] = (rps, p50, cpu, ipr(s, p))
-        print(f"{s:10} {p:8} {rps:9.0f} {p50:7.3f} {cpu:10.2f} {line[p][3]:10.0f}")
-    if len(line) == 2:
-        l, h = line["lbd"], line["haproxy"]
-        r = lambda a, b: a / b if b else float("nan")
-        print(f"{s:10} {'lbd/hap':8} {r(l[0], h[0]):9.2f} {r(l[1], h[1]):7.2f} {r(l[2], h[2]):10.2f} {r(l[3], h[3]):10.2f}")
+        print(f"{s:10} {p:10} {rps:9.0f} {p50:7.3f} {cpu:10.2f} {line[p][3]:10.0f}")
+    r = lambda a, b: a / b if b else float("nan")
+    for other in ("haproxy", "nginx"):
+        if "lbd" in line and other in line:
+            l, o = line["lbd"], line[other]
+            label = f"lbd/{other[:3]}"
+            print(f"{s:10} {label:10} {r(l[0], o[0]):9.2f} {r(l[1], o[1]):7.2f} {r(l[2], o[2]):10.2f} {r(l[3], o[3]):10.2f}")
 PY

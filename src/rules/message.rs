@@ -53,6 +53,22 @@ impl HeaderBlock {
         });
     }
 
+    /// Appends a field with its name lowercased in place; returns that name.
+    pub fn push_lowercase(&mut self, name: &[u8], value: &[u8]) -> &[u8] {
+        let name_start = self.buf.len();
+        self.buf.reserve(name.len() + value.len());
+        self.buf.extend_from_slice(name);
+        let name_end = self.buf.len();
+        self.buf[name_start..].make_ascii_lowercase();
+        self.buf.extend_from_slice(value);
+        self.fields.push(Field {
+            name_start: name_start as u32,
+            name_end: name_end as u32,
+            value_end: self.buf.len() as u32,
+        });
+        &self.buf[name_start..name_end]
+    }
+
     /// The field at `index` as (name, value).
     pub fn field(&self, index: usize) -> Option<(&[u8], &[u8])> {
         let f = self.fields.get(index)?;

@@ -175,25 +175,16 @@ struct Seen {
 
 fn copy_fields(fields: &[httparse::Header<'_>], out: &mut HeaderBlock) -> Seen {
     let mut seen = Seen::default();
-    let mut lower = [0u8; 64];
     for f in fields {
-        let name = f.name.as_bytes();
-        if name.len() <= lower.len() {
-            let l = &mut lower[..name.len()];
-            l.copy_from_slice(name);
-            l.make_ascii_lowercase();
-            match &*l {
-                b"content-length" => seen.content_length = true,
-                b"transfer-encoding" => seen.transfer_encoding = true,
-                b"connection" => seen.connection = true,
-                b"expect" => seen.expect = true,
-                b"upgrade" => seen.upgrade = true,
-                b"host" => seen.hosts += 1,
-                _ => {}
-            }
-            out.push(l, f.value);
-        } else {
-            out.push(&name.to_ascii_lowercase(), f.value);
+        let name = out.push_lowercase(f.name.as_bytes(), f.value);
+        match name {
+            b"content-length" => seen.content_length = true,
+            b"transfer-encoding" => seen.transfer_encoding = true,
+            b"connection" => seen.connection = true,
+            b"expect" => seen.expect = true,
+            b"upgrade" => seen.upgrade = true,
+            b"host" => seen.hosts += 1,
+            _ => {}
         }
     }
     seen

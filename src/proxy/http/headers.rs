@@ -34,17 +34,22 @@ impl ConnTokens {
     }
 }
 
-/// Headers that only concern one hop, always removed before forwarding.
-/// `Transfer-Encoding` is removed too: the body is re-framed on output.
-const HOP_BY_HOP: &[&[u8]] = &[
-    b"connection",
-    b"keep-alive",
-    b"proxy-connection",
-    b"te",
-    b"trailer",
-    b"transfer-encoding",
-    b"upgrade",
-];
+/// Whether `name` is a header that only concerns one hop, always removed
+/// before forwarding. `Transfer-Encoding` is one too: the body is re-framed
+/// on output. Most names are ruled out by their length alone.
+fn is_hop_by_hop_name(name: &[u8]) -> bool {
+    let fixed: &[u8] = match name.len() {
+        2 => b"te",
+        7 if name[0].eq_ignore_ascii_case(&b't') => b"trailer",
+        7 => b"upgrade",
+        10 if name[0].eq_ignore_ascii_case(&b'c') => b"connection",
+        10 => b"keep-alive",
+        16 => b"proxy-connection",
+        17 => b"transfer-encoding",
+        _ => return false,
+    };
+    name.eq_ignore_ascii_case(fixed)
+}
 
 /// Removes hop-by-hop headers and every header named in `Connection`, in
 /// one pass over the fields. `keep_upgrade` keeps `Upgrade` for a tunnel
@@ -52,7 +57,15 @@ const HOP_BY_HOP: &[&[u8]] = &[
 /// once warmed up).
 pub fn strip_hop_by_hop(headers: &mut HeaderBlock, keep_upgrade: bool, scratch: &mut Vec<u8>) {
     scratch.clear();
-    for value in headers.values(b"connection") {
+    let mut any = false;
+    for (name, value) in headers.iter() {
+        if !is_hop_by_hop_name(name) {
+            continue;
+        }
+        any = true;
+        if !name.eq_ignore_ascii_case(b"connection") {
+            continue;
+        }
         for token in value.split(|&b| b == b',').map(trim_ows) {
             if !token.is_empty() {
                 scratch.extend_from_slice(token);
@@ -60,8 +73,10 @@ pub fn strip_hop_by_hop(headers: &mut HeaderBlock, keep_upgrade: bool, scratch: 
             }
         }
     }
-    let named = &scratch[..];
-    headers.retain(|name, _| !is_hop(name, keep_upgrade, named));
+    if any {
+        let named = &scratch[..];
+        headers.retain(|name, _| !is_hop(name, keep_upgrade, named));
+    }
 }
 
 /// Whether a field is hop-by-hop: a fixed name, or one of `named` (the
@@ -70,7 +85,7 @@ fn is_hop(name: &[u8], keep_upgrade: bool, named: &[u8]) -> bool {
     if keep_upgrade && name.eq_ignore_ascii_case(b"upgrade") {
         return false;
     }
-    HOP_BY_HOP.iter().any(|h| name.eq_ignore_ascii_case(h))
+    is_hop_by_hop_name(name)
         || (!named.is_empty()
             && named
                 .split(|&b| b == b',')
@@ -158,6 +173,24 @@ mod tests {
         strip_hop_by_hop(&mut kept, true, &mut scratch);
         assert!(kept.contains(b"upgrade"));
         assert!(!kept.contains(b"connection"));
+    }
+
+    #[test]
+    fn hop_by_hop_names_in_any_case_and_nothing_else() {
+        for name in [
+            "Connection",
+            "KEEP-ALIVE",
+            "proxy-connection",
+            "TE",
+            "Trailer",
+            "transfer-encoding",
+            "Upgrade",
+        ] {
+            assert!(is_hop_by_hop_name(name.as_bytes()), "{name}");
+        }
+        for name in ["tk", "trailers", "upgrades", "connectio", "keep-alivf", "host", ""] {
+            assert!(!is_hop_by_hop_name(name.as_bytes()), "{name}");
+        }
     }
 
     #[test]
