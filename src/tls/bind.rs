@@ -13,7 +13,7 @@ use super::cipher;
 use super::crtlist;
 use super::error::TlsError;
 use super::sni::{SniCert, SniResolver};
-use crate::compile::program::{BindTls, Global};
+use crate::compile::program::{BindCert, BindTls, Global, Verify};
 
 /// A bind's TLS configuration with what `lbd -c` should warn about.
 #[derive(Debug, Clone)]
@@ -47,20 +47,24 @@ pub fn bind_setup(tls: &BindTls, global: &Global) -> Result<BindSetup, TlsError>
     let builder = ServerConfig::builder_with_provider(Arc::new(provider.clone()))
         .with_protocol_versions(&versions)
         .map_err(rustls_error)?;
-    let builder = match (&tls.ca_file, tls.verify_required) {
-        (Some(ca_file), true) => {
+    let builder = match (&tls.ca_file, tls.verify) {
+        (_, Verify::None) => builder.with_no_client_auth(),
+        (None, _) => return Err(TlsError::MissingCaFile { side: "bind" }),
+        (Some(ca_file), verify) => {
             let roots = root_store(ca_file)?;
-            let verifier =
-                WebPkiClientVerifier::builder_with_provider(Arc::new(roots), Arc::new(provider))
-                    .build()
-                    .map_err(|e| TlsError::BadCaFile {
-                        path: ca_file.clone(),
-                        reason: e.to_string(),
-                    })?;
+            let mut verifier =
+                WebPkiClientVerifier::builder_with_provider(Arc::new(roots), Arc::new(provider));
+            // `optional`: ask, serve a client that sends nothing, but still
+            // refuse a certificate that does not verify.
+            if verify == Verify::Optional {
+                verifier = verifier.allow_unauthenticated();
+            }
+            let verifier = verifier.build().map_err(|e| TlsError::BadCaFile {
+                path: ca_file.clone(),
+                reason: e.to_string(),
+            })?;
             builder.with_client_cert_verifier(verifier)
         }
-        (None, true) => return Err(TlsError::MissingCaFile { side: "bind" }),
-        (_, false) => builder.with_no_client_auth(),
     };
     let mut config = builder.with_cert_resolver(Arc::new(resolver));
     // HAProxy has OpenSSL prefer the server's order unless told otherwise.
@@ -229,33 +233,47 @@ fn with_ciphers(
     })
 }
 
-/// Certificates of `crt` lines, then of `crt-list` files, in order: the
+/// Certificates of `crt` and `crt-list` in the order of the bind line: the
 /// first is the default certificate.
 fn load_certificates(tls: &BindTls, provider: &CryptoProvider) -> Result<Vec<SniCert>, TlsError> {
     let mut certs = Vec::new();
-    for path in &tls.certs {
-        for loaded in certfile::load_path(path, provider)? {
-            certs.push(sni_cert(loaded, Vec::new(), Vec::new()));
-        }
-    }
-    for list in &tls.crt_lists {
-        for entry in crtlist::load(list)? {
-            let loaded =
-                certfile::load_path(&entry.cert, provider).map_err(|e| TlsError::CrtList {
-                    path: list.clone(),
-                    line: entry.line,
-                    reason: e.to_string(),
-                })?;
-            for cert in loaded {
-                certs.push(sni_cert(
-                    cert,
-                    entry.filters.clone(),
-                    entry.excluded.clone(),
-                ));
+    for source in &tls.certs {
+        match source {
+            BindCert::Crt(path) => {
+                for loaded in certfile::load_path(path, provider)? {
+                    certs.push(sni_cert(loaded, Vec::new(), Vec::new()));
+                }
             }
+            BindCert::CrtList { path, dir } => load_crt_list(path, dir, provider, &mut certs)?,
         }
     }
     Ok(certs)
+}
+
+/// Appends the certificates of a crt-list; relative names in it resolve
+/// from `dir`.
+fn load_crt_list(
+    list: &Path,
+    dir: &Path,
+    provider: &CryptoProvider,
+    certs: &mut Vec<SniCert>,
+) -> Result<(), TlsError> {
+    for entry in crtlist::load(list)? {
+        let path = dir.join(&entry.cert);
+        let loaded = certfile::load_path(&path, provider).map_err(|e| TlsError::CrtList {
+            path: list.to_path_buf(),
+            line: entry.line,
+            reason: e.to_string(),
+        })?;
+        for cert in loaded {
+            certs.push(sni_cert(
+                cert,
+                entry.filters.clone(),
+                entry.excluded.clone(),
+            ));
+        }
+    }
+    Ok(())
 }
 
 fn sni_cert(loaded: LoadedCert, filters: Vec<String>, excluded: Vec<String>) -> SniCert {
