@@ -48,7 +48,14 @@ pub fn bind_setup(tls: &BindTls, global: &Global) -> Result<BindSetup, TlsError>
         .with_protocol_versions(&versions)
         .map_err(rustls_error)?;
     let builder = match (&tls.ca_file, tls.verify) {
-        (_, Verify::None) => builder.with_no_client_auth(),
+        (ca_file, Verify::None) => {
+            // HAProxy loads a ca-file even when it asks for no client
+            // certificate: a missing or broken one is an error all the same.
+            if let Some(ca_file) = ca_file {
+                root_store(ca_file)?;
+            }
+            builder.with_no_client_auth()
+        }
         (None, _) => return Err(TlsError::MissingCaFile { side: "bind" }),
         (Some(ca_file), verify) => {
             let roots = root_store(ca_file)?;

@@ -905,6 +905,31 @@ fn subject_and_names_of_a_certificate() {
 }
 
 #[test]
+fn a_ca_file_is_loaded_even_without_verification() {
+    let sites = three_sites();
+    let missing = sites.dir.0.join("missing-ca.pem");
+    let tls = BindTls {
+        ca_file: Some(missing.clone()),
+        ..bind_tls(vec![sites.paths[0].clone()])
+    };
+    let err = bind_config(&tls, &Global::default()).map(|_| ());
+    assert!(
+        matches!(&err, Err(TlsError::Read { path, .. }) if *path == missing),
+        "{err:?}"
+    );
+    let server = ServerTls {
+        verify: false,
+        ca_file: Some(missing.clone()),
+        sni: None,
+    };
+    let err = server_connector(&server).map(|_| ());
+    assert!(
+        matches!(&err, Err(TlsError::Read { path, .. }) if *path == missing),
+        "{err:?}"
+    );
+}
+
+#[test]
 fn validate_path_is_in_every_error() {
     let dir = Dir::new();
     let path: &Path = &dir.0.join("missing.pem");
