@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use rustls::crypto::CryptoProvider;
 use rustls::server::WebPkiClientVerifier;
+use rustls::server::danger::ClientCertVerifier;
 use rustls::version::{TLS12, TLS13};
 use rustls::{RootCertStore, ServerConfig, SupportedProtocolVersion};
 
@@ -47,31 +48,9 @@ pub fn bind_setup(tls: &BindTls, global: &Global) -> Result<BindSetup, TlsError>
     let builder = ServerConfig::builder_with_provider(Arc::new(provider.clone()))
         .with_protocol_versions(&versions)
         .map_err(rustls_error)?;
-    let builder = match (&tls.ca_file, tls.verify) {
-        (ca_file, Verify::None) => {
-            // HAProxy loads a ca-file even when it asks for no client
-            // certificate: a missing or broken one is an error all the same.
-            if let Some(ca_file) = ca_file {
-                root_store(ca_file)?;
-            }
-            builder.with_no_client_auth()
-        }
-        (None, _) => return Err(TlsError::MissingCaFile { side: "bind" }),
-        (Some(ca_file), verify) => {
-            let roots = root_store(ca_file)?;
-            let mut verifier =
-                WebPkiClientVerifier::builder_with_provider(Arc::new(roots), Arc::new(provider));
-            // `optional`: ask, serve a client that sends nothing, but still
-            // refuse a certificate that does not verify.
-            if verify == Verify::Optional {
-                verifier = verifier.allow_unauthenticated();
-            }
-            let verifier = verifier.build().map_err(|e| TlsError::BadCaFile {
-                path: ca_file.clone(),
-                reason: e.to_string(),
-            })?;
-            builder.with_client_cert_verifier(verifier)
-        }
+    let builder = match client_verifier(tls, provider)? {
+        Some(verifier) => builder.with_client_cert_verifier(verifier),
+        None => builder.with_no_client_auth(),
     };
     let mut config = builder.with_cert_resolver(Arc::new(resolver));
     // HAProxy has OpenSSL prefer the server's order unless told otherwise.
@@ -85,6 +64,37 @@ pub fn bind_setup(tls: &BindTls, global: &Global) -> Result<BindSetup, TlsError>
         certificates,
         warnings,
     })
+}
+
+/// How the bind checks client certificates per `verify`; `None` when it
+/// asks for none. `optional` asks, serves a client that sends nothing, but
+/// still refuses a certificate that does not verify against `ca-file`.
+fn client_verifier(
+    tls: &BindTls,
+    provider: CryptoProvider,
+) -> Result<Option<Arc<dyn ClientCertVerifier>>, TlsError> {
+    let Some(ca_file) = &tls.ca_file else {
+        return match tls.verify {
+            Verify::None => Ok(None),
+            Verify::Optional | Verify::Required => Err(TlsError::MissingCaFile { side: "bind" }),
+        };
+    };
+    // HAProxy loads a ca-file even when it asks for no client certificate:
+    // a missing or broken one is an error all the same.
+    let roots = root_store(ca_file)?;
+    if tls.verify == Verify::None {
+        return Ok(None);
+    }
+    let mut builder =
+        WebPkiClientVerifier::builder_with_provider(Arc::new(roots), Arc::new(provider));
+    if tls.verify == Verify::Optional {
+        builder = builder.allow_unauthenticated();
+    }
+    let verifier = builder.build().map_err(|e| TlsError::BadCaFile {
+        path: ca_file.clone(),
+        reason: e.to_string(),
+    })?;
+    Ok(Some(verifier))
 }
 
 /// Reads a CA file into a trust store, naming the file on error.
