@@ -3,7 +3,7 @@
 use super::addr::{self, Addr};
 use super::args::required;
 use super::cx::Cx;
-use super::program::{Bind, BindAddr, BindTls};
+use super::program::{Bind, BindAddr, BindCert, BindTls, Verify};
 use super::suggest::best_match;
 use crate::config::ast::{LineDecl, Word};
 use crate::config::diag::Diagnostic;
@@ -131,17 +131,21 @@ pub fn compile(line: &LineDecl, cx: &Cx) -> Result<Bind, Diagnostic> {
             }
             "crt" => {
                 let v = value()?;
-                tls.certs.push(cx.resolve_path(v.span, &v.text));
+                tls.certs
+                    .push(BindCert::Crt(cx.resolve_crt(v.span, &v.text)));
                 2
             }
             "crt-list" => {
                 let v = value()?;
-                tls.crt_lists.push(cx.resolve_path(v.span, &v.text));
+                tls.certs.push(BindCert::CrtList {
+                    path: cx.resolve_path(v.span, &v.text),
+                    dir: cx.crt_list_dir(v.span),
+                });
                 2
             }
             "ca-file" => {
                 let v = value()?;
-                tls.ca_file = Some(cx.resolve_path(v.span, &v.text));
+                tls.ca_file = Some(cx.resolve_ca(v.span, &v.text));
                 2
             }
             "alpn" => {
@@ -150,18 +154,15 @@ pub fn compile(line: &LineDecl, cx: &Cx) -> Result<Bind, Diagnostic> {
             }
             "verify" => {
                 let v = value()?;
-                tls.verify_required = match v.text.as_str() {
-                    "none" | "optional" => false,
-                    "required" => true,
-                    other => {
-                        return Err(Diagnostic::error(
-                            v.span,
-                            format!(
-                                "'verify' expects 'none', 'optional' or 'required', got '{other}'"
-                            ),
-                        ));
-                    }
-                };
+                tls.verify = Verify::from_keyword(&v.text).ok_or_else(|| {
+                    Diagnostic::error(
+                        v.span,
+                        format!(
+                            "'verify' expects 'none', 'optional' or 'required', got '{}'",
+                            v.text
+                        ),
+                    )
+                })?;
                 2
             }
             "ssl-min-ver" => {
@@ -191,14 +192,14 @@ pub fn compile(line: &LineDecl, cx: &Cx) -> Result<Bind, Diagnostic> {
         i += used;
     }
     if ssl {
-        if tls.certs.is_empty() && tls.crt_lists.is_empty() {
+        if tls.certs.is_empty() {
             return Err(Diagnostic::error(
                 line.keyword().span,
                 "'bind ... ssl' needs a certificate ('crt' or 'crt-list')",
             ));
         }
         bind.tls = Some(tls);
-    } else if !tls.certs.is_empty() || !tls.crt_lists.is_empty() {
+    } else if !tls.certs.is_empty() {
         // HAProxy loads the certificates but serves plain text without 'ssl'.
         bind.tls = None;
     }

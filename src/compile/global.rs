@@ -4,12 +4,12 @@ use std::path::PathBuf;
 
 use super::addr::{self, Addr};
 use super::args::{self, Place, keyword_text, required};
-use super::cx::{Cx, DefaultPath};
+use super::cx::{BaseDir, Cx, DefaultPath};
 use super::keywords::{self, GLOBAL_KEYWORDS, Support};
 use super::log;
 use super::program::{Global, Level, StatsSocket};
 use super::suggest::best_match;
-use crate::config::ast::{LineDecl, SectionDecl};
+use crate::config::ast::{LineDecl, SectionDecl, Word};
 use crate::config::diag::Diagnostic;
 
 const PLACE: Place<'static> = Place {
@@ -191,10 +191,32 @@ fn apply(
             args::no_more(line, 2, keyword)
         }
         "default-path" => default_path(line, cx),
-        // Accepted and kept out of the program: they only matter to HAProxy's
-        // own file lookups or reporting, which lbd does not do differently.
-        "ca-base" | "crt-base" | "description" | "node" => {
-            required(line, 1, keyword, "an argument")?;
+        "crt-base" => {
+            let base = base_dir(line, keyword, cx.crt_base.is_some())?;
+            cx.crt_base = Some(base);
+            Ok(())
+        }
+        "ca-base" => {
+            let base = base_dir(line, keyword, cx.ca_base.is_some())?;
+            cx.ca_base = Some(base);
+            Ok(())
+        }
+        "node" => {
+            let word = required(line, 1, keyword, "a node name")?;
+            args::no_more(line, 2, keyword)?;
+            global.node = Some(node_name(word)?);
+            Ok(())
+        }
+        "description" => {
+            let words = line.args();
+            if words.is_empty() {
+                return Err(Diagnostic::error(
+                    line.keyword().span,
+                    "'description' expects a text",
+                ));
+            }
+            let text: Vec<&str> = words.iter().map(|w| w.text.as_str()).collect();
+            global.description = Some(text.join(" "));
             Ok(())
         }
         // Applied by the parser while it reads the file (later lines see
@@ -273,6 +295,41 @@ fn stats_socket(global: &mut Global, line: &LineDecl) -> Result<(), Diagnostic> 
     }
     global.stats_sockets.push(socket);
     Ok(())
+}
+
+/// `crt-base <dir>` or `ca-base <dir>`; HAProxy refuses a second one.
+fn base_dir(line: &LineDecl, keyword: &str, already: bool) -> Result<BaseDir, Diagnostic> {
+    let word = required(line, 1, keyword, "a directory")?;
+    args::no_more(line, 2, keyword)?;
+    if already {
+        return Err(Diagnostic::error(
+            line.keyword().span,
+            format!("'{keyword}' is already set (HAProxy takes one)"),
+        ));
+    }
+    Ok(BaseDir {
+        dir: word.text.clone(),
+        span: line.keyword().span,
+    })
+}
+
+/// A `node` name: letters, digits, '.', '-' and '_', not empty.
+fn node_name(word: &Word) -> Result<String, Diagnostic> {
+    let valid = !word.text.is_empty()
+        && word
+            .text
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'));
+    if !valid {
+        return Err(Diagnostic::error(
+            word.span,
+            format!(
+                "'node' expects a name of letters, digits, '.', '-' or '_', got '{}'",
+                word.text
+            ),
+        ));
+    }
+    Ok(word.text.clone())
 }
 
 /// `default-path current|config|parent|origin <dir>`.

@@ -95,6 +95,10 @@ pub struct Global {
     pub ssl_default_bind_options: Vec<String>,
     pub ssl_default_bind_ciphers: Option<String>,
     pub ssl_default_bind_ciphersuites: Option<String>,
+    /// `node`: the name `show info` reports (`None`: the host name).
+    pub node: Option<String>,
+    /// `description`: shown by `show info` when set.
+    pub description: Option<String>,
 }
 
 impl Global {
@@ -125,6 +129,8 @@ impl Default for Global {
             ssl_default_bind_options: Vec::new(),
             ssl_default_bind_ciphers: None,
             ssl_default_bind_ciphersuites: None,
+            node: None,
+            description: None,
         }
     }
 }
@@ -473,14 +479,54 @@ pub struct Bind {
 /// `ssl crt <file|dir> [crt-list F] [alpn L] ...` on a bind.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct BindTls {
-    pub certs: Vec<PathBuf>,
-    pub crt_lists: Vec<PathBuf>,
+    /// `crt` and `crt-list` in the order of the line: the first certificate
+    /// they load is the default certificate, as in HAProxy.
+    pub certs: Vec<BindCert>,
     pub alpn: Vec<String>,
     pub ca_file: Option<PathBuf>,
-    pub verify_required: bool,
+    pub verify: Verify,
     pub min_version: Option<String>,
     pub ciphers: Option<String>,
     pub ciphersuites: Option<String>,
+}
+
+/// Where a TLS bind takes certificates from. Paths are resolved already
+/// (`crt-base`, `default-path`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BindCert {
+    /// `crt <file|dir>`.
+    Crt(PathBuf),
+    /// `crt-list <file>`; relative certificate names in it resolve from
+    /// `dir` (`crt-base`, else the `default-path` directory).
+    CrtList { path: PathBuf, dir: PathBuf },
+}
+
+/// `verify none|optional|required` on a bind: whether a client certificate
+/// is asked for, and whether a client without one is refused. A certificate
+/// that is sent must verify against `ca-file` in both asking modes.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Verify {
+    #[default]
+    None,
+    Optional,
+    Required,
+}
+
+impl Verify {
+    pub fn as_keyword(self) -> &'static str {
+        match self {
+            Verify::None => "none",
+            Verify::Optional => "optional",
+            Verify::Required => "required",
+        }
+    }
+
+    /// The mode named by `word`, if any.
+    pub fn from_keyword(word: &str) -> Option<Verify> {
+        [Verify::None, Verify::Optional, Verify::Required]
+            .into_iter()
+            .find(|v| v.as_keyword() == word)
+    }
 }
 
 /// `use_backend <name> [if|unless <cond>]`.

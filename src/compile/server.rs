@@ -211,7 +211,7 @@ pub fn parse_params(line: &LineDecl, from: usize, cx: &Cx) -> Result<ServerParam
             }
             "ca-file" => {
                 let v = value(1)?;
-                p.ca_file = Some(cx.resolve_path(v.span, &v.text));
+                p.ca_file = Some(cx.resolve_ca(v.span, &v.text));
                 2
             }
             "sni" => {

@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use rustls::crypto::CryptoProvider;
 use rustls::server::WebPkiClientVerifier;
+use rustls::server::danger::ClientCertVerifier;
 use rustls::version::{TLS12, TLS13};
 use rustls::{RootCertStore, ServerConfig, SupportedProtocolVersion};
 
@@ -13,7 +14,7 @@ use super::cipher;
 use super::crtlist;
 use super::error::TlsError;
 use super::sni::{SniCert, SniResolver};
-use crate::compile::program::{BindTls, Global};
+use crate::compile::program::{BindCert, BindTls, Global, Verify};
 
 /// A bind's TLS configuration with what `lbd -c` should warn about.
 #[derive(Debug, Clone)]
@@ -47,20 +48,9 @@ pub fn bind_setup(tls: &BindTls, global: &Global) -> Result<BindSetup, TlsError>
     let builder = ServerConfig::builder_with_provider(Arc::new(provider.clone()))
         .with_protocol_versions(&versions)
         .map_err(rustls_error)?;
-    let builder = match (&tls.ca_file, tls.verify_required) {
-        (Some(ca_file), true) => {
-            let roots = root_store(ca_file)?;
-            let verifier =
-                WebPkiClientVerifier::builder_with_provider(Arc::new(roots), Arc::new(provider))
-                    .build()
-                    .map_err(|e| TlsError::BadCaFile {
-                        path: ca_file.clone(),
-                        reason: e.to_string(),
-                    })?;
-            builder.with_client_cert_verifier(verifier)
-        }
-        (None, true) => return Err(TlsError::MissingCaFile { side: "bind" }),
-        (_, false) => builder.with_no_client_auth(),
+    let builder = match client_verifier(tls, provider)? {
+        Some(verifier) => builder.with_client_cert_verifier(verifier),
+        None => builder.with_no_client_auth(),
     };
     let mut config = builder.with_cert_resolver(Arc::new(resolver));
     // HAProxy has OpenSSL prefer the server's order unless told otherwise.
@@ -74,6 +64,37 @@ pub fn bind_setup(tls: &BindTls, global: &Global) -> Result<BindSetup, TlsError>
         certificates,
         warnings,
     })
+}
+
+/// How the bind checks client certificates per `verify`; `None` when it
+/// asks for none. `optional` asks, serves a client that sends nothing, but
+/// still refuses a certificate that does not verify against `ca-file`.
+fn client_verifier(
+    tls: &BindTls,
+    provider: CryptoProvider,
+) -> Result<Option<Arc<dyn ClientCertVerifier>>, TlsError> {
+    let Some(ca_file) = &tls.ca_file else {
+        return match tls.verify {
+            Verify::None => Ok(None),
+            Verify::Optional | Verify::Required => Err(TlsError::MissingCaFile { side: "bind" }),
+        };
+    };
+    // HAProxy loads a ca-file even when it asks for no client certificate:
+    // a missing or broken one is an error all the same.
+    let roots = root_store(ca_file)?;
+    if tls.verify == Verify::None {
+        return Ok(None);
+    }
+    let mut builder =
+        WebPkiClientVerifier::builder_with_provider(Arc::new(roots), Arc::new(provider));
+    if tls.verify == Verify::Optional {
+        builder = builder.allow_unauthenticated();
+    }
+    let verifier = builder.build().map_err(|e| TlsError::BadCaFile {
+        path: ca_file.clone(),
+        reason: e.to_string(),
+    })?;
+    Ok(Some(verifier))
 }
 
 /// Reads a CA file into a trust store, naming the file on error.
@@ -229,33 +250,47 @@ fn with_ciphers(
     })
 }
 
-/// Certificates of `crt` lines, then of `crt-list` files, in order: the
+/// Certificates of `crt` and `crt-list` in the order of the bind line: the
 /// first is the default certificate.
 fn load_certificates(tls: &BindTls, provider: &CryptoProvider) -> Result<Vec<SniCert>, TlsError> {
     let mut certs = Vec::new();
-    for path in &tls.certs {
-        for loaded in certfile::load_path(path, provider)? {
-            certs.push(sni_cert(loaded, Vec::new(), Vec::new()));
-        }
-    }
-    for list in &tls.crt_lists {
-        for entry in crtlist::load(list)? {
-            let loaded =
-                certfile::load_path(&entry.cert, provider).map_err(|e| TlsError::CrtList {
-                    path: list.clone(),
-                    line: entry.line,
-                    reason: e.to_string(),
-                })?;
-            for cert in loaded {
-                certs.push(sni_cert(
-                    cert,
-                    entry.filters.clone(),
-                    entry.excluded.clone(),
-                ));
+    for source in &tls.certs {
+        match source {
+            BindCert::Crt(path) => {
+                for loaded in certfile::load_path(path, provider)? {
+                    certs.push(sni_cert(loaded, Vec::new(), Vec::new()));
+                }
             }
+            BindCert::CrtList { path, dir } => load_crt_list(path, dir, provider, &mut certs)?,
         }
     }
     Ok(certs)
+}
+
+/// Appends the certificates of a crt-list; relative names in it resolve
+/// from `dir`.
+fn load_crt_list(
+    list: &Path,
+    dir: &Path,
+    provider: &CryptoProvider,
+    certs: &mut Vec<SniCert>,
+) -> Result<(), TlsError> {
+    for entry in crtlist::load(list)? {
+        let path = dir.join(&entry.cert);
+        let loaded = certfile::load_path(&path, provider).map_err(|e| TlsError::CrtList {
+            path: list.to_path_buf(),
+            line: entry.line,
+            reason: e.to_string(),
+        })?;
+        for cert in loaded {
+            certs.push(sni_cert(
+                cert,
+                entry.filters.clone(),
+                entry.excluded.clone(),
+            ));
+        }
+    }
+    Ok(())
 }
 
 fn sni_cert(loaded: LoadedCert, filters: Vec<String>, excluded: Vec<String>) -> SniCert {

@@ -19,8 +19,9 @@ pub struct TlsInfo {
     /// `ssl_c_used`: the client sent a certificate.
     pub client_cert_used: bool,
     /// `ssl_c_verify`: 0 when the certificate was verified (or none was
-    /// sent). A certificate that fails verification ends the handshake, so a
-    /// finished one always reports 0.
+    /// sent). A certificate that fails verification ends the handshake with
+    /// `verify optional` as with `verify required` (lbd has no
+    /// `ca-ignore-err`), so a finished one always reports 0.
     pub client_verify: u32,
     /// `ssl_c_s_dn`: the subject of the client's certificate.
     pub client_subject: Vec<NameEntry>,

@@ -53,7 +53,14 @@ pub fn server_connector(tls: &ServerTls) -> Result<Arc<ClientConfig>, TlsError> 
                 check_name: tls.sni.is_some(),
             })
         }
-        (false, _) => Arc::new(AcceptAnyCertificate { provider }),
+        (false, ca_file) => {
+            // HAProxy loads a ca-file even when it does not verify: a
+            // missing or broken one is an error all the same.
+            if let Some(ca_file) = ca_file {
+                root_store(ca_file)?;
+            }
+            Arc::new(AcceptAnyCertificate { provider })
+        }
     };
     let config = builder
         .dangerous()

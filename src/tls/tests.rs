@@ -14,7 +14,7 @@ use rustls::pki_types::{CertificateDer, ServerName};
 use rustls::{ClientConfig, ClientConnection, HandshakeKind, ServerConfig, ServerConnection};
 
 use super::*;
-use crate::compile::program::{BindTls, Global, ServerTls};
+use crate::compile::program::{BindCert, BindTls, Global, ServerTls, Verify};
 
 /// A directory removed on drop.
 struct Dir(PathBuf);
@@ -84,8 +84,16 @@ impl Ca {
 
 fn bind_tls(certs: Vec<PathBuf>) -> BindTls {
     BindTls {
-        certs,
+        certs: certs.into_iter().map(BindCert::Crt).collect(),
         ..BindTls::default()
+    }
+}
+
+/// A crt-list whose relative names resolve from the current directory.
+fn crt_list(path: PathBuf) -> BindCert {
+    BindCert::CrtList {
+        path,
+        dir: PathBuf::new(),
     }
 }
 
@@ -439,7 +447,7 @@ fn crt_list_filters_choose_and_exclude() {
         ),
     );
     let tls = BindTls {
-        crt_lists: vec![list],
+        certs: vec![crt_list(list)],
         ..BindTls::default()
     };
     let setup = bind_setup(&tls, &Global::default()).expect("crt-list bind");
@@ -474,7 +482,7 @@ fn crt_list_error_names_the_list_and_line() {
         &format!("{}\n/nonexistent/cert.pem\n", sites.paths[0].display()),
     );
     let tls = BindTls {
-        crt_lists: vec![list.clone()],
+        certs: vec![crt_list(list.clone())],
         ..BindTls::default()
     };
     match bind_config(&tls, &Global::default()) {
@@ -489,11 +497,16 @@ fn crt_list_error_names_the_list_and_line() {
 
 /// A bind requiring client certificates from `client_ca`.
 fn mtls_bind(sites: &ThreeSites, client_ca: &Ca) -> Arc<ServerConfig> {
+    verifying_bind(sites, client_ca, Verify::Required)
+}
+
+/// A bind asking for client certificates from `client_ca` per `verify`.
+fn verifying_bind(sites: &ThreeSites, client_ca: &Ca, verify: Verify) -> Arc<ServerConfig> {
     let ca_file = sites.dir.write("clients.pem", &client_ca.pem);
     config(&BindTls {
-        certs: vec![sites.paths[1].clone()],
+        certs: vec![BindCert::Crt(sites.paths[1].clone())],
         ca_file: Some(ca_file),
-        verify_required: true,
+        verify,
         ..BindTls::default()
     })
 }
@@ -547,15 +560,136 @@ fn mutual_tls_accepts_and_reports_the_client() {
 }
 
 #[test]
+fn verify_optional_serves_a_client_without_certificate() {
+    let sites = three_sites();
+    let clients = Ca::new("client CA");
+    let server = verifying_bind(&sites, &clients, Verify::Optional);
+    let (_, s) = handshake(client(&sites.ca.pem, None), "api.example", server)
+        .expect("no certificate is fine with 'verify optional'");
+    let info = TlsInfo::from_connection(&s);
+    assert!(!info.client_cert_used);
+    assert_eq!(info.client_verify, 0);
+}
+
+#[test]
+fn verify_optional_checks_a_certificate_that_is_sent() {
+    let sites = three_sites();
+    let clients = Ca::new("client CA");
+    let server = verifying_bind(&sites, &clients, Verify::Optional);
+    let (cert, key) = clients.issue(&[], "alice");
+    let (_, s) = handshake(
+        client(&sites.ca.pem, Some((&cert, &key))),
+        "api.example",
+        Arc::clone(&server),
+    )
+    .expect("a certificate from the CA");
+    let info = TlsInfo::from_connection(&s);
+    assert!(info.client_cert_used);
+    assert_eq!(info.client_subject_entry("CN", 0), Some("alice"));
+    let (cert, key) = Ca::new("other CA").issue(&[], "mallory");
+    let result = handshake(
+        client(&sites.ca.pem, Some((&cert, &key))),
+        "api.example",
+        server,
+    );
+    assert!(result.is_err(), "a certificate from another CA must fail");
+}
+
+#[test]
+fn verify_none_does_not_ask_for_a_certificate() {
+    let sites = three_sites();
+    let clients = Ca::new("client CA");
+    let server = verifying_bind(&sites, &clients, Verify::None);
+    let (cert, key) = Ca::new("other CA").issue(&[], "mallory");
+    let (_, s) = handshake(
+        client(&sites.ca.pem, Some((&cert, &key))),
+        "api.example",
+        server,
+    )
+    .expect("not asked, so not checked");
+    assert!(!TlsInfo::from_connection(&s).client_cert_used);
+}
+
+#[test]
+fn crt_and_crt_list_keep_the_order_of_the_line() {
+    let sites = three_sites();
+    let list = sites
+        .dir
+        .write("list.txt", &format!("{}\n", sites.paths[1].display()));
+    let any = server_connector(&ServerTls {
+        verify: false,
+        ca_file: None,
+        sni: None,
+    })
+    .expect("connector");
+    let default_of = |certs: Vec<BindCert>| {
+        let server = config(&BindTls {
+            certs,
+            ..BindTls::default()
+        });
+        match handshake(Arc::clone(&any), "unknown.example", server) {
+            Ok((c, _)) => leaf(&c),
+            Err(e) => panic!("{e}"),
+        }
+    };
+    let crt = || BindCert::Crt(sites.paths[2].clone());
+    assert_eq!(
+        default_of(vec![crt_list(list.clone()), crt()]),
+        sites.ders[1]
+    );
+    assert_eq!(default_of(vec![crt(), crt_list(list)]), sites.ders[2]);
+}
+
+#[test]
+fn crt_list_names_resolve_from_its_directory_setting() {
+    let sites = three_sites();
+    // Relative names, as written under a crt-base.
+    let list = sites.dir.write("list.txt", "api.pem\nwild.pem\n");
+    let tls = BindTls {
+        certs: vec![BindCert::CrtList {
+            path: list.clone(),
+            dir: sites.dir.0.clone(),
+        }],
+        ..BindTls::default()
+    };
+    let setup = bind_setup(&tls, &Global::default()).expect("names below dir");
+    assert_eq!(setup.certificates, 2);
+    // Not from the list's own directory when `dir` says otherwise.
+    let elsewhere = BindTls {
+        certs: vec![BindCert::CrtList {
+            path: list,
+            dir: sites.dir.0.join("nope"),
+        }],
+        ..BindTls::default()
+    };
+    match bind_config(&elsewhere, &Global::default()) {
+        Err(TlsError::CrtList {
+            line: 1, reason, ..
+        }) => {
+            assert!(reason.contains("nope/api.pem"), "{reason}")
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
 fn verify_required_needs_a_ca_file() {
     let sites = three_sites();
     let tls = BindTls {
-        certs: vec![sites.paths[0].clone()],
-        verify_required: true,
+        certs: vec![BindCert::Crt(sites.paths[0].clone())],
+        verify: Verify::Required,
         ..BindTls::default()
     };
     assert_eq!(
         bind_config(&tls, &Global::default()).map(|_| ()),
+        Err(TlsError::MissingCaFile { side: "bind" })
+    );
+    let optional = BindTls {
+        verify: Verify::Optional,
+        ..tls
+    };
+    assert_eq!(
+        bind_config(&optional, &Global::default()).map(|_| ()),
         Err(TlsError::MissingCaFile { side: "bind" })
     );
     let server = ServerTls {
@@ -768,6 +902,31 @@ fn subject_and_names_of_a_certificate() {
     // rcgen writes the CN first, where its default subject had it.
     assert_eq!(names, vec!["CN", "O"]);
     let _ = PKCS_ECDSA_P256_SHA256;
+}
+
+#[test]
+fn a_ca_file_is_loaded_even_without_verification() {
+    let sites = three_sites();
+    let missing = sites.dir.0.join("missing-ca.pem");
+    let tls = BindTls {
+        ca_file: Some(missing.clone()),
+        ..bind_tls(vec![sites.paths[0].clone()])
+    };
+    let err = bind_config(&tls, &Global::default()).map(|_| ());
+    assert!(
+        matches!(&err, Err(TlsError::Read { path, .. }) if *path == missing),
+        "{err:?}"
+    );
+    let server = ServerTls {
+        verify: false,
+        ca_file: Some(missing.clone()),
+        sni: None,
+    };
+    let err = server_connector(&server).map(|_| ());
+    assert!(
+        matches!(&err, Err(TlsError::Read { path, .. }) if *path == missing),
+        "{err:?}"
+    );
 }
 
 #[test]

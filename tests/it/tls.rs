@@ -657,3 +657,156 @@ fn check_refuses_an_unknown_dn_format() {
         out.stderr
     );
 }
+
+// ---------------------------------------------------------------------------
+// crt-base, ca-base, `verify optional` and the default certificate, on lbd
+// and, where it is installed, on haproxy with the same configuration.
+
+use crate::harness::{Proc, wait_listening};
+
+/// Runs haproxy on `cfg` from a scratch directory until dropped; `None`
+/// (with the reason printed) when haproxy is not installed.
+fn start_haproxy(label: &str, cfg: &str, ports: &[u16]) -> Option<(Proc, Scratch)> {
+    if !have("haproxy") {
+        eprintln!("haproxy comparison skipped: haproxy is not installed");
+        return None;
+    }
+    let dir = Scratch::new(label);
+    let path = dir.write("haproxy.cfg", cfg);
+    let proc = Proc::spawn(
+        "haproxy",
+        Command::new("haproxy")
+            .args(["-db", "-q", "-f"])
+            .arg(&path)
+            .current_dir(&dir.path),
+    );
+    for &port in ports {
+        assert!(wait_listening(port), "haproxy did not listen on {port}");
+    }
+    Some((proc, dir))
+}
+
+/// A site certificate that also answers for 127.0.0.1: a client that
+/// connects by address sends no SNI, so it is given the default
+/// certificate, and can still verify it. Returns the leaf's DER.
+fn address_site(ca: &Ca, dir: &Scratch, file: &str, name: &str) -> Vec<u8> {
+    let (cert, key) = ca.issue(&["127.0.0.1", name], name);
+    dir.write(file, &format!("{cert}{key}"));
+    der(&cert)
+}
+
+/// The leaf certificate served on `port` to a client asking for `name`
+/// (an address: no SNI).
+fn served(port: u16, name: &str, ca: &Ca) -> Vec<u8> {
+    match tls_get(port, name, client(&ca.pem, None), "/cert") {
+        Ok((leaf, response)) => {
+            assert!(response.contains(" 200 "), "{port} {name}: {response}");
+            leaf
+        }
+        Err(e) => panic!("{port} {name}: {e}"),
+    }
+}
+
+#[test]
+fn crt_base_names_and_the_default_certificate_follow_the_bind_line() {
+    let dir = Scratch::new("tls-crt-base");
+    let ca = Ca::new("test CA");
+    let a = address_site(&ca, &dir, "certs/a.pem", "a.example");
+    let b = address_site(&ca, &dir, "certs/b.pem", "b.example");
+    // The list's own name is not below crt-base; the names in it are.
+    let list = dir.write("lists/sites.list", "a.pem a.example\n");
+    let cfg = |[first, second]: [u16; 2]| {
+        format!(
+            "global\n    crt-base {certs}\n{DEFAULTS}    mode http\nfrontend f\n    \
+             bind 127.0.0.1:{first} ssl crt-list {list} crt b.pem\n    \
+             bind 127.0.0.1:{second} ssl crt b.pem crt-list {list}\n    \
+             http-request return status 200 content-type text/plain string ok\n",
+            certs = dir.path.join("certs").display(),
+            list = list.display(),
+        )
+    };
+    let lbd_ports = ports::<2>();
+    let _lbd = start_lbd("tls-crt-base", &cfg(lbd_ports), lbd_ports[0]);
+    assert!(wait_listening(lbd_ports[1]));
+    let mut sides = vec![("lbd", lbd_ports)];
+    let haproxy_ports = ports::<2>();
+    let haproxy = start_haproxy("tls-crt-base-haproxy", &cfg(haproxy_ports), &haproxy_ports);
+    if haproxy.is_some() {
+        sides.push(("haproxy", haproxy_ports));
+    }
+    for (side, [first, second]) in sides {
+        // No SNI: the first certificate of the line, whichever keyword.
+        assert!(
+            served(first, "127.0.0.1", &ca) == a,
+            "{side}: crt-list first"
+        );
+        assert!(served(second, "127.0.0.1", &ca) == b, "{side}: crt first");
+        // By name, both are there on both lines.
+        assert!(served(first, "b.example", &ca) == b, "{side}");
+        assert!(served(second, "a.example", &ca) == a, "{side}");
+    }
+}
+
+#[test]
+fn ca_base_and_verify_optional_serve_clients_with_and_without_certificates() {
+    let dir = Scratch::new("tls-verify-optional");
+    let ca = Ca::new("server CA");
+    let clients = Ca::new("client CA");
+    ca.site(&dir, "certs/site.pem", &["site.example"]);
+    dir.write("cas/clients.pem", &clients.pem);
+    let s = ports::<1>()[0];
+    let back = servers::http("s", s);
+    let cfg = |port: u16| {
+        format!(
+            "global\n    crt-base {dir}/certs\n    ca-base {dir}/cas\n{DEFAULTS}    mode http\n\
+             frontend f\n    \
+             bind 127.0.0.1:{port} ssl crt site.pem ca-file clients.pem verify optional\n    \
+             http-response set-header X-Used %[ssl_c_used]\n    \
+             http-response set-header X-Verify %[ssl_c_verify]\n    \
+             http-response set-header X-Cn %[ssl_c_s_dn(CN)]\n    \
+             http-response set-header X-Client yes if {{ ssl_c_used }}\n    \
+             default_backend app\nbackend app\n    server s 127.0.0.1:{s}\n",
+            dir = dir.path.display(),
+        )
+    };
+    let port = ports::<1>()[0];
+    let _lbd = start_lbd("tls-verify-optional", &cfg(port), port);
+    let mut sides = vec![("lbd", port)];
+    let haproxy_port = ports::<1>()[0];
+    let haproxy = start_haproxy(
+        "tls-verify-optional-haproxy",
+        &cfg(haproxy_port),
+        &[haproxy_port],
+    );
+    if haproxy.is_some() {
+        sides.push(("haproxy", haproxy_port));
+    }
+    let alice = clients.issue(&[], "alice");
+    let mallory = Ca::new("other CA").issue(&[], "mallory");
+    for (side, port) in &sides {
+        // (X-Used, X-Verify, X-Cn, X-Client) of a request, or the failure.
+        let facts = |cert: Option<&(String, String)>| {
+            tls_get(*port, "site.example", client(&ca.pem, cert), "/v").map(|(_, response)| {
+                assert!(response.ends_with("s /v"), "{side}: {response}");
+                let h = |name: &str| header_of(&response, name).unwrap_or_default();
+                [h("x-used"), h("x-verify"), h("x-cn"), h("x-client")]
+            })
+        };
+        assert_eq!(
+            facts(None),
+            Ok(["0", "0", "", ""].map(String::from)),
+            "{side}: a client without a certificate is served"
+        );
+        assert_eq!(
+            facts(Some(&alice)),
+            Ok(["1", "0", "alice", "yes"].map(String::from)),
+            "{side}: a certificate from the CA"
+        );
+        let refused = facts(Some(&mallory));
+        assert!(
+            refused.is_err(),
+            "{side}: another CA's certificate was served: {refused:?}"
+        );
+    }
+    assert_eq!(back.hits(), 2 * sides.len());
+}

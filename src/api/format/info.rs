@@ -17,8 +17,9 @@ pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 pub const RELEASE_DATE: &str = "2026/11/25";
 
 /// `(index, name, tags, type)` of each line, as `show info typed` numbers
-/// them (indexes of fields HAProxy leaves empty are skipped).
-const FIELDS: [(u32, &str, &str, &str); 69] = [
+/// them (indexes of fields HAProxy always leaves empty are left out; an
+/// empty value, such as `description` when none is set, is not printed).
+const FIELDS: [(u32, &str, &str, &str); 70] = [
     (0, "Name", "POS", "str"),
     (1, "Version", "POS", "str"),
     (2, "Release_date", "POS", "str"),
@@ -68,6 +69,7 @@ const FIELDS: [(u32, &str, &str, &str); 69] = [
     (48, "Run_queue", "MGP", "u32"),
     (49, "Idle_pct", "MaP", "u32"),
     (50, "node", "COS", "str"),
+    (51, "description", "COS", "str"),
     (52, "Stopping", "MGP", "u32"),
     (53, "Jobs", "MGP", "u32"),
     (54, "Unstoppable Jobs", "MGP", "u32"),
@@ -95,6 +97,9 @@ pub fn show_info(ctx: &Ctx, typed: bool) -> String {
     let values = values(ctx);
     let mut out = String::with_capacity(2048);
     for ((idx, name, tags, ty), value) in FIELDS.iter().zip(values) {
+        if value.is_empty() {
+            continue;
+        }
         if typed {
             out.push_str(&format!("{idx}.{name}.1:{tags}:{ty}:{value}\n"));
         } else {
@@ -158,7 +163,9 @@ fn values(ctx: &Ctx) -> Vec<String> {
     v.extend([n(rate), n(0), n(max_rate), n(rate), n(0), n(max_rate)]);
     // SSL rates and caches, compression.
     v.extend(std::iter::repeat_n("0".to_string(), 13));
-    v.extend([n(cur + 1), n(0), n(100), hostname(), n(0)]);
+    let node = g.node.clone().unwrap_or_else(hostname);
+    let description = g.description.clone().unwrap_or_default();
+    v.extend([n(cur + 1), n(0), n(100), node, description, n(0)]);
     v.extend([n(cur + listeners as u64), n(0), n(listeners as u64)]);
     v.extend(std::iter::repeat_n("0".to_string(), 5)); // peers, logs, polling, resolutions
     v.extend([n(bytes_out), n(0), n(0), n(0), n(0)]);
@@ -191,7 +198,7 @@ fn open_files_limit() -> u64 {
         .unwrap_or(0)
 }
 
-/// The host name (`node:`).
+/// The host name (`node:` when the configuration sets no `node`).
 fn hostname() -> String {
     std::fs::read_to_string("/proc/sys/kernel/hostname")
         .map(|h| h.trim().to_string())
@@ -200,7 +207,52 @@ fn hostname() -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::uptime;
+    use std::sync::Arc;
+
+    use super::super::super::Ctx;
+    use super::{show_info, uptime};
+    use crate::compile::program::{Global, Program};
+    use crate::stick::Tables;
+
+    fn info_of(global: Global, typed: bool) -> String {
+        let program = Program {
+            global,
+            proxies: Vec::new(),
+            tables: Vec::new(),
+            userlists: Vec::new(),
+        };
+        let ctx = Ctx::new(Arc::new(program), Arc::new(Tables::new(Vec::new())));
+        show_info(&ctx, typed)
+    }
+
+    #[test]
+    fn node_and_description_come_from_global() {
+        let global = Global {
+            node: Some("lb-1".to_string()),
+            description: Some("edge balancer".to_string()),
+            ..Global::default()
+        };
+        let info = info_of(global.clone(), false);
+        assert!(
+            info.contains("\nnode: lb-1\ndescription: edge balancer\nStopping: 0\n"),
+            "{info}"
+        );
+        let typed = info_of(global, true);
+        assert!(
+            typed.contains(
+                "\n50.node.1:COS:str:lb-1\n51.description.1:COS:str:edge balancer\n52.Stopping."
+            ),
+            "{typed}"
+        );
+    }
+
+    #[test]
+    fn no_description_line_without_one() {
+        let info = info_of(Global::default(), false);
+        assert!(!info.contains("description"), "{info}");
+        let typed = info_of(Global::default(), true);
+        assert!(!typed.contains("\n51."), "{typed}");
+    }
 
     #[test]
     fn uptime_prints_days_hours_minutes_seconds() {
