@@ -5,20 +5,41 @@
 //! requests of a connection, so a steady keep-alive connection parses and
 //! edits heads without allocating.
 
-/// A list of header fields in one byte buffer. Names keep their case as
-/// received; lookups ignore case.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// A list of header fields in one byte buffer, each stored as it goes on
+/// the wire (`name: value\r\n`), so that writing an unedited block is one
+/// copy. Names are kept as pushed (the parser lowercases them); lookups
+/// ignore case. Removing or replacing a field leaves its old bytes in the
+/// buffer until the block is cleared.
+#[derive(Debug, Clone, Default)]
 pub struct HeaderBlock {
     buf: Vec<u8>,
     fields: Vec<Field>,
 }
 
+/// One field: `buf[start..name_end]` is the name, the value runs from
+/// `name_end + 2` (after `": "`) to `value_end`, and `\r\n` follows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Field {
-    name_start: u32,
+    start: u32,
     name_end: u32,
     value_end: u32,
 }
+
+impl Field {
+    /// Where the field's line ends, after its `\r\n`.
+    fn line_end(self) -> usize {
+        self.value_end as usize + 2
+    }
+}
+
+impl PartialEq for HeaderBlock {
+    /// Equal when the fields are, whatever dead bytes the buffers hold.
+    fn eq(&self, other: &HeaderBlock) -> bool {
+        self.len() == other.len() && self.iter().eq(other.iter())
+    }
+}
+
+impl Eq for HeaderBlock {}
 
 impl HeaderBlock {
     pub fn new() -> HeaderBlock {
@@ -39,34 +60,63 @@ impl HeaderBlock {
         self.fields.is_empty()
     }
 
+    /// Appends `name: value\r\n` to the buffer; returns where the name starts.
+    fn append_line(&mut self, name: &[u8], value: &[u8]) -> Field {
+        let start = self.buf.len();
+        self.buf.reserve(name.len() + value.len() + 4);
+        self.buf.extend_from_slice(name);
+        let name_end = self.buf.len();
+        self.buf.extend_from_slice(b": ");
+        self.buf.extend_from_slice(value);
+        let value_end = self.buf.len();
+        self.buf.extend_from_slice(b"\r\n");
+        Field {
+            start: start as u32,
+            name_end: name_end as u32,
+            value_end: value_end as u32,
+        }
+    }
+
     /// Appends a field at the end.
     pub fn push(&mut self, name: &[u8], value: &[u8]) {
-        let name_start = self.buf.len() as u32;
-        self.buf.extend_from_slice(name);
-        let name_end = self.buf.len() as u32;
-        self.buf.extend_from_slice(value);
-        let value_end = self.buf.len() as u32;
-        self.fields.push(Field {
-            name_start,
-            name_end,
-            value_end,
-        });
+        let field = self.append_line(name, value);
+        self.fields.push(field);
     }
 
     /// Appends a field with its name lowercased in place; returns that name.
     pub fn push_lowercase(&mut self, name: &[u8], value: &[u8]) -> &[u8] {
-        let name_start = self.buf.len();
-        self.buf.reserve(name.len() + value.len());
-        self.buf.extend_from_slice(name);
-        let name_end = self.buf.len();
-        self.buf[name_start..].make_ascii_lowercase();
-        self.buf.extend_from_slice(value);
-        self.fields.push(Field {
-            name_start: name_start as u32,
-            name_end: name_end as u32,
-            value_end: self.buf.len() as u32,
-        });
-        &self.buf[name_start..name_end]
+        let field = self.append_line(name, value);
+        self.fields.push(field);
+        let name = &mut self.buf[field.start as usize..field.name_end as usize];
+        name.make_ascii_lowercase();
+        name
+    }
+
+    /// Appends fields already in wire form: `lines` holds `name: value\r\n`
+    /// lines, and `fields` gives each one's (start, name end, value end)
+    /// within it. Names are lowercased in place. A range that does not fit
+    /// that shape is skipped.
+    pub fn append_wire(
+        &mut self,
+        lines: &[u8],
+        fields: impl Iterator<Item = (usize, usize, usize)>,
+    ) {
+        let base = self.buf.len();
+        self.buf.extend_from_slice(lines);
+        for (start, name_end, value_end) in fields {
+            let fits = start <= name_end
+                && name_end + 2 <= value_end
+                && lines.get(value_end..value_end + 2) == Some(b"\r\n");
+            if !fits {
+                continue;
+            }
+            self.buf[base + start..base + name_end].make_ascii_lowercase();
+            self.fields.push(Field {
+                start: (base + start) as u32,
+                name_end: (base + name_end) as u32,
+                value_end: (base + value_end) as u32,
+            });
+        }
     }
 
     /// The field at `index` as (name, value).
@@ -101,10 +151,7 @@ impl HeaderBlock {
     /// Removes every field named `name`; returns how many were removed.
     pub fn remove(&mut self, name: &[u8]) -> usize {
         let before = self.fields.len();
-        let buf = &self.buf;
-        self.fields.retain(|f| {
-            !buf[f.name_start as usize..f.name_end as usize].eq_ignore_ascii_case(name)
-        });
+        self.retain(|n, _| !n.eq_ignore_ascii_case(name));
         before - self.fields.len()
     }
 
@@ -114,8 +161,8 @@ impl HeaderBlock {
         let buf = &self.buf;
         self.fields.retain(|f| {
             keep(
-                &buf[f.name_start as usize..f.name_end as usize],
-                &buf[f.name_end as usize..f.value_end as usize],
+                &buf[f.start as usize..f.name_end as usize],
+                &buf[f.name_end as usize + 2..f.value_end as usize],
             )
         });
     }
@@ -138,32 +185,45 @@ impl HeaderBlock {
         let Some(old) = self.fields.get(index).copied() else {
             return;
         };
-        let name_start = self.buf.len() as u32;
+        let start = self.buf.len();
         self.buf
-            .extend_from_within(old.name_start as usize..old.name_end as usize);
-        let name_end = self.buf.len() as u32;
+            .extend_from_within(old.start as usize..old.name_end as usize);
+        let name_end = self.buf.len();
+        self.buf.extend_from_slice(b": ");
         self.buf.extend_from_slice(value);
+        let value_end = self.buf.len();
+        self.buf.extend_from_slice(b"\r\n");
         self.fields[index] = Field {
-            name_start,
-            name_end,
-            value_end: self.buf.len() as u32,
+            start: start as u32,
+            name_end: name_end as u32,
+            value_end: value_end as u32,
         };
     }
 
-    /// Writes every field as `name: value\r\n`.
+    /// Writes every field as `name: value\r\n`: one copy per run of fields
+    /// that still lie side by side in the buffer (one in all, unedited).
     pub fn write_to(&self, out: &mut Vec<u8>) {
-        for (name, value) in self.iter() {
-            out.extend_from_slice(name);
-            out.extend_from_slice(b": ");
-            out.extend_from_slice(value);
-            out.extend_from_slice(b"\r\n");
+        let mut run: Option<(usize, usize)> = None;
+        for f in &self.fields {
+            let (start, end) = (f.start as usize, f.line_end());
+            run = match run {
+                Some((from, to)) if to == start => Some((from, end)),
+                Some((from, to)) => {
+                    out.extend_from_slice(&self.buf[from..to]);
+                    Some((start, end))
+                }
+                None => Some((start, end)),
+            };
+        }
+        if let Some((from, to)) = run {
+            out.extend_from_slice(&self.buf[from..to]);
         }
     }
 
     fn split(&self, f: Field) -> (&[u8], &[u8]) {
         (
-            &self.buf[f.name_start as usize..f.name_end as usize],
-            &self.buf[f.name_end as usize..f.value_end as usize],
+            &self.buf[f.start as usize..f.name_end as usize],
+            &self.buf[f.name_end as usize + 2..f.value_end as usize],
         )
     }
 }
@@ -368,6 +428,41 @@ mod tests {
         h.set_value_at(0, b"one");
         assert_eq!(h.field(0), Some((&b"A"[..], &b"one"[..])));
         assert_eq!(h.field(1), Some((&b"B"[..], &b"2"[..])));
+    }
+
+    #[test]
+    fn edited_blocks_write_only_their_live_fields_in_order() {
+        let mut h = HeaderBlock::new();
+        let wire = |h: &HeaderBlock| {
+            let mut out = Vec::new();
+            h.write_to(&mut out);
+            String::from_utf8(out).unwrap_or_default()
+        };
+        assert_eq!(wire(&h), "");
+        h.push_lowercase(b"Host", b"a");
+        h.push(b"x-one", b"1");
+        h.push(b"x-two", b"2");
+        h.push(b"x-three", b"3");
+        assert_eq!(
+            wire(&h),
+            "host: a\r\nx-one: 1\r\nx-two: 2\r\nx-three: 3\r\n"
+        );
+        h.remove(b"X-Two");
+        assert_eq!(wire(&h), "host: a\r\nx-one: 1\r\nx-three: 3\r\n");
+        h.set_value_at(1, b"one");
+        h.push(b"x-four", b"4");
+        assert_eq!(
+            wire(&h),
+            "host: a\r\nx-one: one\r\nx-three: 3\r\nx-four: 4\r\n"
+        );
+        h.remove_at(0);
+        h.set(b"x-three", b"three");
+        assert_eq!(wire(&h), "x-one: one\r\nx-four: 4\r\nx-three: three\r\n");
+        let mut same = HeaderBlock::new();
+        same.push(b"x-one", b"one");
+        same.push(b"x-four", b"4");
+        same.push(b"x-three", b"three");
+        assert_eq!(h, same, "dead bytes do not count");
     }
 
     #[test]

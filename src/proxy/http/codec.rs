@@ -82,7 +82,7 @@ pub fn parse_request(
     };
     head.clear();
     head.set_line(method.as_bytes(), path.as_bytes(), version);
-    let seen = copy_fields(req.headers, &mut head.headers);
+    let seen = copy_fields(buf, req.headers, &mut head.headers);
     let body = request_body(&head.headers, version, seen)?;
     let hosts = seen.hosts;
     if hosts > 1 || (hosts == 0 && version == Version::Http11) {
@@ -136,7 +136,7 @@ pub fn parse_response(
     };
     head.clear();
     head.set_status(version, code, resp.reason.unwrap_or("").as_bytes());
-    let seen = copy_fields(resp.headers, &mut head.headers);
+    let seen = copy_fields(buf, resp.headers, &mut head.headers);
     let no_body = request_is_head || (100..200).contains(&code) || code == 204 || code == 304;
     let body = match framing(&head.headers, seen) {
         Err(_) => return Err(ProxyError::BadResponse("ambiguous response framing")),
@@ -173,10 +173,35 @@ struct Seen {
     hosts: u32,
 }
 
-fn copy_fields(fields: &[httparse::Header<'_>], out: &mut HeaderBlock) -> Seen {
+/// Copies the parsed fields of `raw` into `out` with lowercased names, and
+/// notes the framing and connection fields. Fields written the usual way
+/// (`Name: value\r\n`, one after the other) are copied in one piece.
+fn copy_fields(raw: &[u8], fields: &[httparse::Header<'_>], out: &mut HeaderBlock) -> Seen {
+    let first = out.len();
+    match wire_span(raw, fields) {
+        Some((from, to)) => {
+            let lines = &raw[from..to];
+            let base = lines.as_ptr() as usize;
+            out.append_wire(
+                lines,
+                fields.iter().map(|f| {
+                    let start = f.name.as_ptr() as usize - base;
+                    (
+                        start,
+                        start + f.name.len(),
+                        start + f.name.len() + 2 + f.value.len(),
+                    )
+                }),
+            );
+        }
+        None => {
+            for f in fields {
+                out.push_lowercase(f.name.as_bytes(), f.value);
+            }
+        }
+    }
     let mut seen = Seen::default();
-    for f in fields {
-        let name = out.push_lowercase(f.name.as_bytes(), f.value);
+    for (name, _) in out.iter().skip(first) {
         match name {
             b"content-length" => seen.content_length = true,
             b"transfer-encoding" => seen.transfer_encoding = true,
@@ -188,6 +213,31 @@ fn copy_fields(fields: &[httparse::Header<'_>], out: &mut HeaderBlock) -> Seen {
         }
     }
     seen
+}
+
+/// Where `fields` lie in `raw` when every one is written `Name: value\r\n`
+/// right after the one before: the byte range from the first name to the
+/// last line end.
+fn wire_span(raw: &[u8], fields: &[httparse::Header<'_>]) -> Option<(usize, usize)> {
+    let base = raw.as_ptr() as usize;
+    let offset = |p: *const u8| (p as usize).checked_sub(base);
+    let from = offset(fields.first()?.name.as_ptr())?;
+    let mut next = from;
+    for f in fields {
+        let start = offset(f.name.as_ptr())?;
+        let name_end = start + f.name.len();
+        let value_start = offset(f.value.as_ptr())?;
+        let value_end = value_start + f.value.len();
+        let canonical = start == next
+            && value_start == name_end + 2
+            && raw.get(name_end..value_start) == Some(b": ")
+            && raw.get(value_end..value_end + 2) == Some(b"\r\n");
+        if !canonical {
+            return None;
+        }
+        next = value_end + 2;
+    }
+    Some((from, next))
 }
 
 fn request_body(headers: &HeaderBlock, version: Version, seen: Seen) -> Result<Body, ProxyError> {

@@ -51,45 +51,83 @@ fn is_hop_by_hop_name(name: &[u8]) -> bool {
     name.eq_ignore_ascii_case(fixed)
 }
 
-/// Removes hop-by-hop headers and every header named in `Connection`, in
-/// one pass over the fields. `keep_upgrade` keeps `Upgrade` for a tunnel
-/// request or a 101 response. `scratch` is a reusable buffer (no allocation
-/// once warmed up).
+/// Removes hop-by-hop headers and every header named in `Connection`.
+/// `keep_upgrade` keeps `Upgrade` for a tunnel request or a 101 response.
+/// `scratch` is a reusable buffer (no allocation once warmed up). One pass
+/// finds the fixed names and the `Connection` tokens; a second runs only
+/// when a token names some other header.
 pub fn strip_hop_by_hop(headers: &mut HeaderBlock, keep_upgrade: bool, scratch: &mut Vec<u8>) {
     scratch.clear();
-    let mut any = false;
-    for (name, value) in headers.iter() {
+    let mut doomed = Doomed::default();
+    for (i, (name, value)) in headers.iter().enumerate() {
         if !is_hop_by_hop_name(name) {
             continue;
         }
-        any = true;
-        if !name.eq_ignore_ascii_case(b"connection") {
-            continue;
+        if name.eq_ignore_ascii_case(b"connection") {
+            for token in value.split(|&b| b == b',').map(trim_ows) {
+                if !token.is_empty() && !is_hop_by_hop_name(token) {
+                    scratch.extend_from_slice(token);
+                    scratch.push(b',');
+                }
+            }
         }
-        for token in value.split(|&b| b == b',').map(trim_ows) {
-            if !token.is_empty() {
-                scratch.extend_from_slice(token);
-                scratch.push(b',');
+        if !(keep_upgrade && name.eq_ignore_ascii_case(b"upgrade")) {
+            doomed.push(i);
+        }
+    }
+    if !scratch.is_empty() {
+        for (i, (name, _)) in headers.iter().enumerate() {
+            if named_by(scratch, name) && !is_hop_by_hop_name(name) {
+                doomed.push(i);
             }
         }
     }
-    if any {
-        let named = &scratch[..];
-        headers.retain(|name, _| !is_hop(name, keep_upgrade, named));
-    }
+    doomed.remove_from(headers);
 }
 
-/// Whether a field is hop-by-hop: a fixed name, or one of `named` (the
-/// comma-separated `Connection` tokens).
-fn is_hop(name: &[u8], keep_upgrade: bool, named: &[u8]) -> bool {
-    if keep_upgrade && name.eq_ignore_ascii_case(b"upgrade") {
-        return false;
+/// Whether `name` is one of the comma-separated `tokens`.
+fn named_by(tokens: &[u8], name: &[u8]) -> bool {
+    tokens
+        .split(|&b| b == b',')
+        .any(|t| t.len() == name.len() && t.eq_ignore_ascii_case(name))
+}
+
+/// Indexes of fields to remove: on the stack while there are few (a head
+/// rarely has more than a few hop-by-hop fields), else in a vector.
+#[derive(Default)]
+struct Doomed {
+    at: [usize; 8],
+    len: usize,
+    spill: Vec<usize>,
+}
+
+impl Doomed {
+    fn push(&mut self, index: usize) {
+        match self.at.get_mut(self.len) {
+            Some(slot) if self.spill.is_empty() => {
+                *slot = index;
+                self.len += 1;
+            }
+            _ => {
+                if self.spill.is_empty() {
+                    self.spill.extend_from_slice(&self.at[..self.len]);
+                }
+                self.spill.push(index);
+            }
+        }
     }
-    is_hop_by_hop_name(name)
-        || (!named.is_empty()
-            && named
-                .split(|&b| b == b',')
-                .any(|n| !n.is_empty() && n.eq_ignore_ascii_case(name)))
+
+    fn remove_from(mut self, headers: &mut HeaderBlock) {
+        let at = if self.spill.is_empty() {
+            &mut self.at[..self.len]
+        } else {
+            &mut self.spill[..]
+        };
+        at.sort_unstable();
+        for &i in at.iter().rev() {
+            headers.remove_at(i);
+        }
+    }
 }
 
 /// Appends `X-Forwarded-For: <client>` (or the configured header) unless the
@@ -176,6 +214,30 @@ mod tests {
     }
 
     #[test]
+    fn strips_many_hop_fields_and_every_named_one_keeping_order() {
+        let mut h = HeaderBlock::new();
+        h.push(b"host", b"a");
+        for i in 0..12 {
+            h.push(b"te", format!("t{i}").as_bytes());
+            h.push(b"x-keep", format!("{i}").as_bytes());
+        }
+        h.push(b"x-a", b"1");
+        h.push(b"connection", b"X-A, x-b,close , keep-alive");
+        h.push(b"X-B", b"2");
+        h.push(b"close", b"odd but named");
+        h.push(b"x-last", b"z");
+        strip_hop_by_hop(&mut h, false, &mut Vec::new());
+        let names: Vec<&[u8]> = h.iter().map(|(n, _)| n).collect();
+        let mut want: Vec<&[u8]> = vec![b"host"];
+        want.extend(std::iter::repeat_n(&b"x-keep"[..], 12));
+        want.push(b"x-last");
+        assert_eq!(names, want);
+        let kept: Vec<&[u8]> = h.values(b"x-keep").collect();
+        assert_eq!(kept.first(), Some(&&b"0"[..]));
+        assert_eq!(kept.last(), Some(&&b"11"[..]));
+    }
+
+    #[test]
     fn hop_by_hop_names_in_any_case_and_nothing_else() {
         for name in [
             "Connection",
@@ -188,7 +250,15 @@ mod tests {
         ] {
             assert!(is_hop_by_hop_name(name.as_bytes()), "{name}");
         }
-        for name in ["tk", "trailers", "upgrades", "connectio", "keep-alivf", "host", ""] {
+        for name in [
+            "tk",
+            "trailers",
+            "upgrades",
+            "connectio",
+            "keep-alivf",
+            "host",
+            "",
+        ] {
             assert!(!is_hop_by_hop_name(name.as_bytes()), "{name}");
         }
     }

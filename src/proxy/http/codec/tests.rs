@@ -223,3 +223,29 @@ mod properties {
         }
     }
 }
+
+#[test]
+fn heads_are_forwarded_normalized_however_their_fields_were_written() {
+    let wire = |raw: &[u8]| {
+        let mut head = RequestHead::new();
+        let info = parse_request(raw, 16_384, &mut head);
+        assert!(matches!(info, Ok(Some(_))), "{info:?}");
+        let mut out = Vec::new();
+        head.write_to(&mut out);
+        String::from_utf8(out).unwrap_or_default()
+    };
+    let want = "GET / HTTP/1.1\r\nhost: x\r\nx-a: 1 2\r\nx-empty: \r\ncontent-length: 0\r\n\r\n";
+    // Written the usual way: copied in one piece.
+    assert_eq!(
+        wire(b"GET / HTTP/1.1\r\nHost: x\r\nX-A: 1 2\r\nX-Empty: \r\nContent-Length: 0\r\n\r\n"),
+        want
+    );
+    // Odd spacing anywhere: copied field by field, same result.
+    for raw in [
+        &b"GET / HTTP/1.1\r\nHost:x\r\nX-A: 1 2\r\nX-Empty: \r\nContent-Length: 0\r\n\r\n"[..],
+        b"GET / HTTP/1.1\r\nHost: x\r\nX-A:\t1 2 \r\nX-Empty:\r\nContent-Length: 0\r\n\r\n",
+        b"GET / HTTP/1.1\r\nHost: x\nX-A: 1 2\nX-Empty: \nContent-Length:  0\n\n",
+    ] {
+        assert_eq!(wire(raw), want, "{}", String::from_utf8_lossy(raw));
+    }
+}
