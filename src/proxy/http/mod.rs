@@ -18,7 +18,9 @@ pub mod headers;
 pub mod session;
 
 /// Runs `fut` with an optional timeout in milliseconds; on expiry returns
-/// `on_timeout`.
+/// `on_timeout`. The future is polled once before any timer exists: most
+/// writes, and reads of bytes already queued, finish there, and then no
+/// clock is read and no timer is armed or cancelled.
 pub async fn within<T, F>(
     ms: Option<u64>,
     on_timeout: crate::proxy::ProxyError,
@@ -27,10 +29,19 @@ pub async fn within<T, F>(
 where
     F: std::future::Future<Output = Result<T, crate::proxy::ProxyError>>,
 {
-    match ms {
-        Some(ms) => tokio::time::timeout(std::time::Duration::from_millis(ms), fut)
-            .await
-            .unwrap_or(Err(on_timeout)),
-        None => fut.await,
+    let Some(ms) = ms else {
+        return fut.await;
+    };
+    let mut fut = std::pin::pin!(fut);
+    let at_once = std::future::poll_fn(|cx| match fut.as_mut().poll(cx) {
+        std::task::Poll::Ready(done) => std::task::Poll::Ready(Some(done)),
+        std::task::Poll::Pending => std::task::Poll::Ready(None),
+    })
+    .await;
+    if let Some(done) = at_once {
+        return done;
     }
+    tokio::time::timeout(std::time::Duration::from_millis(ms), fut)
+        .await
+        .unwrap_or(Err(on_timeout))
 }
