@@ -122,9 +122,15 @@ impl<'a> Lease<'a> {
     }
 
     /// Waits until `from` has bytes (or its end), then moves what it has
-    /// into the pipe. Returns 0 at end of stream. The pipe must be empty:
-    /// then "would block" can only mean the socket has nothing.
+    /// into the pipe. Returns 0 at end of stream.
     pub async fn fill(&mut self, from: &TcpStream) -> io::Result<usize> {
+        self.fill_at_most(from, SPLICE_MAX).await
+    }
+
+    /// [`Lease::fill`], taking at most `max` bytes (the rest of a body whose
+    /// length is known: what follows it stays in the socket). The pipe must
+    /// be empty: then "would block" can only mean the socket has nothing.
+    pub async fn fill_at_most(&mut self, from: &TcpStream, max: usize) -> io::Result<usize> {
         let Some(pipe) = &self.pipe else {
             return Err(io::ErrorKind::BrokenPipe.into());
         };
@@ -137,7 +143,7 @@ impl<'a> Lease<'a> {
                     None,
                     &pipe.write,
                     None,
-                    SPLICE_MAX,
+                    max.min(SPLICE_MAX),
                     SpliceFlags::NONBLOCK | SpliceFlags::MOVE,
                 )?)
             });

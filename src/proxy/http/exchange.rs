@@ -126,6 +126,7 @@ impl Exchange<'_> {
                 read_ms: client_ms,
                 write_ms: server_ms,
                 errs: UP_ERRS,
+                pipes: self.shared.pipes.as_deref(),
             };
             let n = match body {
                 Body::None | Body::UntilClose => Ok(0),
@@ -441,6 +442,7 @@ impl Relay<'_> {
             read_ms: x.be.timeouts.server_ms,
             write_ms: client_ms,
             errs: DOWN_ERRS,
+            pipes: x.shared.pipes.as_deref(),
         };
         let sent_fail = |e| Fail {
             error: e,

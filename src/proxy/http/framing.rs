@@ -5,9 +5,30 @@
 //! usable).
 
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
+use tokio::net::TcpStream;
 
 use super::buffer::Buf;
 use crate::proxy::ProxyError;
+use crate::proxy::conn;
+use crate::proxy::splice::Pipes;
+
+/// The plain TCP socket under one end of a body transfer, if there is one:
+/// bodies of known length splice between two of them.
+pub trait Socket {
+    fn tcp(&self) -> Option<&TcpStream>;
+}
+
+impl Socket for conn::ReadHalf<'_> {
+    fn tcp(&self) -> Option<&TcpStream> {
+        conn::ReadHalf::tcp(self)
+    }
+}
+
+impl Socket for conn::WriteHalf<'_> {
+    fn tcp(&self) -> Option<&TcpStream> {
+        conn::WriteHalf::tcp(self)
+    }
+}
 
 /// The errors to report for one direction.
 #[derive(Debug, Clone, Copy)]
@@ -29,6 +50,8 @@ pub struct Leg<'a, R, W> {
     pub read_ms: Option<u64>,
     pub write_ms: Option<u64>,
     pub errs: Errs,
+    /// Pipes for splicing bodies of known length; `None` always copies.
+    pub pipes: Option<&'a Pipes>,
 }
 
 /// Writes all of `data` within `ms`.
@@ -44,7 +67,7 @@ pub async fn write_within<W: AsyncWrite + Unpin>(
     .await
 }
 
-impl<R: AsyncRead + Unpin, W: AsyncWrite + Unpin> Leg<'_, R, W> {
+impl<R: AsyncRead + Unpin + Socket, W: AsyncWrite + Unpin + Socket> Leg<'_, R, W> {
     /// Reads more; 0 means EOF.
     async fn fill(&mut self) -> Result<usize, ProxyError> {
         let errs = self.errs;
@@ -65,9 +88,20 @@ impl<R: AsyncRead + Unpin, W: AsyncWrite + Unpin> Leg<'_, R, W> {
         write_within(self.w, bytes, self.write_ms, self.errs).await
     }
 
-    /// Forwards exactly `n` bytes; returns the bytes written.
+    /// Forwards exactly `n` bytes; returns the bytes written. What the
+    /// buffer holds goes first; the rest splices when both ends are plain
+    /// TCP and a pipe is free, else goes through the buffer.
     pub async fn length(&mut self, mut n: u64) -> Result<u64, ProxyError> {
         let total = n;
+        if !self.buf.is_empty() && n > 0 {
+            let take = (self.buf.len() as u64).min(n) as usize;
+            write_within(self.w, &self.buf.filled()[..take], self.write_ms, self.errs).await?;
+            self.buf.consume(take);
+            n -= take as u64;
+        }
+        if n > 0 {
+            n -= self.splice(n).await?;
+        }
         while n > 0 {
             if self.buf.is_empty() {
                 self.fill_or_closed().await?;
@@ -78,6 +112,35 @@ impl<R: AsyncRead + Unpin, W: AsyncWrite + Unpin> Leg<'_, R, W> {
             n -= take as u64;
         }
         Ok(total)
+    }
+
+    /// Splices up to `n` bytes straight from socket to socket; returns how
+    /// many moved (0 when this leg cannot splice).
+    async fn splice(&mut self, n: u64) -> Result<u64, ProxyError> {
+        let (Some(pipes), Some(from), Some(to)) = (self.pipes, self.r.tcp(), self.w.tcp()) else {
+            return Ok(0);
+        };
+        let Some(mut lease) = pipes.lease() else {
+            return Ok(0);
+        };
+        let errs = self.errs;
+        let mut left = n;
+        while left > 0 {
+            let max = usize::try_from(left).unwrap_or(usize::MAX);
+            let got = super::within(self.read_ms, errs.timeout, async {
+                lease.fill_at_most(from, max).await.map_err(|_| errs.read)
+            })
+            .await?;
+            if got == 0 {
+                return Err(errs.closed);
+            }
+            super::within(self.write_ms, errs.write, async {
+                lease.drain(to).await.map_err(|_| errs.write)
+            })
+            .await?;
+            left -= got as u64;
+        }
+        Ok(n)
     }
 
     /// Forwards until the sender closes; `chunk` re-frames the bytes as
@@ -226,6 +289,18 @@ mod tests {
         malformed: ProxyError::BadRequest("chunk"),
     };
 
+    impl Socket for &[u8] {
+        fn tcp(&self) -> Option<&TcpStream> {
+            None
+        }
+    }
+
+    impl Socket for Vec<u8> {
+        fn tcp(&self) -> Option<&TcpStream> {
+            None
+        }
+    }
+
     async fn run_chunked(
         input: &[u8],
         reframe: bool,
@@ -242,6 +317,7 @@ mod tests {
                 read_ms: None,
                 write_ms: None,
                 errs: ERRS,
+                pipes: None,
             };
             leg.chunked(reframe, &mut out).await
         };
