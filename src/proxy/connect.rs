@@ -12,6 +12,7 @@ use super::conn::Conn;
 
 use super::balance::PickCtx;
 use super::error::ProxyError;
+use super::log::Trace;
 use super::pool;
 use super::queue::{self, ServerSlot};
 use super::shared::Shared;
@@ -42,16 +43,22 @@ pub enum Reuse {
 /// immediate failure (connection refused), bounded by `timeout connect`.
 const TURN_AROUND_MS: u64 = 1_000;
 
+/// Gets a server connection for `backend`, retrying and redispatching as
+/// configured. `trace` learns, for the log line and the time statistics,
+/// the server tried last, when it was assigned (HAProxy's `t_queue`), the
+/// retries done and whether another server was tried.
 pub async fn connect(
     shared: &Shared,
     backend: &Proxy,
     ctx: &PickCtx<'_>,
     reuse: Reuse,
     client: (SocketAddr, SocketAddr),
+    trace: &mut Trace,
 ) -> Result<Connected, ProxyError> {
     let rt = shared.backend_rt(backend.id);
     let queue_ms = backend.timeouts.queue_ms.or(backend.timeouts.connect_ms);
-    let mut slot = queue::acquire(backend, &rt.balancer, &rt.queue, ctx, None, queue_ms).await?;
+    let acquired = queue::acquire(backend, &rt.balancer, &rt.queue, ctx, None, queue_ms).await;
+    let mut slot = assigned(trace, acquired)?;
     let mut retries_left = backend.retries;
     loop {
         let server = &backend.servers[slot.server as usize];
@@ -73,6 +80,8 @@ pub async fn connect(
             });
         }
         let started = tokio::time::Instant::now();
+        // HAProxy counts a server session per connection attempt.
+        Counters::inc(&server.state.counters.sessions_total);
         let attempt = open(shared, backend, slot.server, client);
         let result = match backend.timeouts.connect_ms {
             Some(ms) => tokio::time::timeout(Duration::from_millis(ms), attempt)
@@ -82,7 +91,6 @@ pub async fn connect(
         };
         match result {
             Ok(stream) => {
-                Counters::inc(&server.state.counters.sessions_total);
                 return Ok(Connected {
                     stream,
                     slot,
@@ -91,21 +99,20 @@ pub async fn connect(
             }
             Err(e) => {
                 tracing::debug!(server = %server.name, "connect failed: {e}");
-                Counters::inc(&server.state.counters.errors_conn);
-                Counters::inc(&backend.backend_counters.errors_conn);
             }
         }
         if retries_left == 0 {
+            // Only the attempt that ends the request counts as an error.
+            Counters::inc(&server.state.counters.errors_conn);
+            Counters::inc(&backend.backend_counters.errors_conn);
             return Err(ProxyError::ConnectFailed);
         }
         retries_left -= 1;
-        Counters::inc(&server.state.counters.retries);
-        Counters::inc(&backend.backend_counters.retries);
+        trace.retries += 1;
+        let failed = slot.server;
         if backend.options.redispatch && backend.servers.len() > 1 {
-            let failed = slot.server;
             drop(slot);
-            Counters::inc(&backend.backend_counters.redispatches);
-            slot = queue::acquire(
+            let acquired = queue::acquire(
                 backend,
                 &rt.balancer,
                 &rt.queue,
@@ -113,11 +120,49 @@ pub async fn connect(
                 Some(failed),
                 queue_ms,
             )
-            .await?;
+            .await;
+            slot = assigned(trace, acquired)?;
         } else {
             let wait = TURN_AROUND_MS.min(backend.timeouts.connect_ms.unwrap_or(TURN_AROUND_MS));
             tokio::time::sleep_until(started + Duration::from_millis(wait)).await;
         }
+        count_retry(backend, failed, slot.server, trace);
+    }
+}
+
+/// Notes a server assignment (or the queue timeout that ended the wait) in
+/// `trace`, as HAProxy sets `t_queue` at each.
+fn assigned(
+    trace: &mut Trace,
+    acquired: Result<ServerSlot, ProxyError>,
+) -> Result<ServerSlot, ProxyError> {
+    match acquired {
+        Ok(slot) => {
+            trace.server = Some(slot.server);
+            trace.queued_ms = Some(crate::clock::refresh());
+            Ok(slot)
+        }
+        Err(e) => {
+            if e == ProxyError::QueueTimeout {
+                trace.queued_ms = Some(crate::clock::refresh());
+            }
+            Err(e)
+        }
+    }
+}
+
+/// Counts a retry as HAProxy does: on the same server it is a retry of that
+/// server (`wretr`); on another one a redispatch (`wredis`) of the server
+/// left, and the log's retry count gets its `+`.
+fn count_retry(backend: &Proxy, failed: u32, next: u32, trace: &mut Trace) {
+    let left = &backend.servers[failed as usize].state.counters;
+    if next == failed {
+        Counters::inc(&left.retries);
+        Counters::inc(&backend.backend_counters.retries);
+    } else {
+        trace.redispatched = true;
+        Counters::inc(&left.redispatches);
+        Counters::inc(&backend.backend_counters.redispatches);
     }
 }
 

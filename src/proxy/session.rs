@@ -92,11 +92,9 @@ pub async fn run(
             let log = Pending::session(&shared, fe, accepted_ms);
             let mut outcome = Outcome::default();
             let result = tcp_session(client, env, fe, &shared, &early, &mut outcome).await;
-            if let Some(log) = log {
-                crate::clock::refresh();
-                outcome.error = result.err();
-                log.finish(&shared, fe, peer, &outcome);
-            }
+            crate::clock::refresh();
+            outcome.error = result.err();
+            log.finish(&shared, fe, peer, &outcome);
             result
         }
         Mode::Http => http::session::run(client, env, fe, &shared, &early).await,
@@ -242,6 +240,7 @@ async fn tcp_session(
         &ctx,
         connect::Reuse::Never,
         (env.client, env.local),
+        &mut out.trace,
     )
     .await?;
     out.trace.connected_ms = Some(crate::clock::refresh());

@@ -6,8 +6,10 @@ pub mod counters;
 pub mod names;
 pub mod rate;
 pub mod server;
+pub mod timing;
 
 pub use capture::{CaptureKind, ErrorCapture};
 pub use counters::Counters;
 pub use rate::PerSecond;
 pub use server::{AdminState, CheckResult, CheckStatus, OpState, ServerState};
+pub use timing::{Phases, TimeStats};

@@ -178,9 +178,7 @@ fn log_bad_request(
     accepted_ms: u64,
     error: Option<ProxyError>,
 ) {
-    let Some(log) = Pending::session(shared, fe, accepted_ms) else {
-        return;
-    };
+    let log = Pending::session(shared, fe, accepted_ms);
     let error = error.unwrap_or(ProxyError::ClientClosed);
     let outcome = Outcome {
         status: Some(error.status().unwrap_or(400)),
@@ -286,7 +284,7 @@ async fn serve_request(
     shared: &Shared,
     b: &mut Bufs,
     info: RequestInfo,
-    log: Option<Pending>,
+    log: Pending,
 ) -> Result<Next, ProxyError> {
     crate::clock::refresh();
     hooks::request_started(env);
@@ -297,16 +295,14 @@ async fn serve_request(
     let result = route_request(client, env, fe, shared, b, info).await;
     crate::clock::refresh();
     hooks::stream_end(env, b.meter.bytes_in, b.meter.bytes_out, b.meter.status);
-    if let Some(log) = log {
-        let outcome = Outcome {
-            status: b.meter.status,
-            bytes_in: b.meter.bytes_in,
-            bytes_out: b.meter.bytes_out,
-            trace: b.meter.trace,
-            error: result.as_ref().err().copied(),
-        };
-        log.finish(shared, fe, env.client, &outcome);
-    }
+    let outcome = Outcome {
+        status: b.meter.status,
+        bytes_in: b.meter.bytes_in,
+        bytes_out: b.meter.bytes_out,
+        trace: b.meter.trace,
+        error: result.as_ref().err().copied(),
+    };
+    log.finish(shared, fe, env.client, &outcome);
     result
 }
 
@@ -374,29 +370,29 @@ async fn route_request(
         };
         let trace = &mut b.meter.trace;
         trace.connect_start_ms = trace.connect_start_ms.or(Some(crate::clock::now_ms()));
-        let mut conn =
-            match connect::connect(shared, be, &ctx, pooled, (env.client, env.local)).await {
-                Ok(c) => {
-                    b.meter.trace.server = Some(c.slot.server);
-                    b.meter.trace.connected_ms = Some(crate::clock::refresh());
-                    c
-                }
-                Err(e) => {
-                    tracing::debug!(backend = %be.name, "no server connection: {e}");
-                    b.meter.trace.term = Some(log::term_state(Some(e), &b.meter.trace, None));
-                    let status = e.status().unwrap_or(503);
-                    return Ok(send_page(
-                        client,
-                        shared,
-                        fe,
-                        Some(be),
-                        status,
-                        unread_body,
-                        &mut b.meter,
-                    )
-                    .await);
-                }
-            };
+        let client_addrs = (env.client, env.local);
+        let mut conn = match connect::connect(shared, be, &ctx, pooled, client_addrs, trace).await {
+            Ok(c) => {
+                b.meter.trace.server = Some(c.slot.server);
+                b.meter.trace.connected_ms = Some(crate::clock::refresh());
+                c
+            }
+            Err(e) => {
+                tracing::debug!(backend = %be.name, "no server connection: {e}");
+                b.meter.trace.term = Some(log::term_state(Some(e), &b.meter.trace, None));
+                let status = e.status().unwrap_or(503);
+                return Ok(send_page(
+                    client,
+                    shared,
+                    fe,
+                    Some(be),
+                    status,
+                    unread_body,
+                    &mut b.meter,
+                )
+                .await);
+            }
+        };
         let ex = Exchange {
             fe,
             be,
