@@ -64,10 +64,11 @@ pub struct StreamMeter {
 }
 
 impl StreamMeter {
-    /// lbd answered the request itself with `bytes` of status `status`.
-    pub fn answered(&mut self, status: u16, bytes: u64) {
+    /// lbd answered the request itself with `page` (the whole response) of
+    /// status `status`; it counts as HAProxy counts it.
+    pub fn answered(&mut self, status: u16, page: &[u8]) {
         self.status = Some(status);
-        self.bytes_out += bytes;
+        self.bytes_out += log::size::page(page);
     }
 }
 
@@ -404,11 +405,14 @@ async fn route_request(
         match ex.run(client, &mut conn, b).await {
             Ok(done) => {
                 if let Done::Response {
-                    body_in, body_out, ..
+                    body_in,
+                    body_out,
+                    head_out,
+                    ..
                 } = done
                 {
                     b.meter.bytes_in += body_in;
-                    b.meter.bytes_out += hooks::response_size(&b.resp) + body_out;
+                    b.meter.bytes_out += head_out + body_out;
                     b.meter.status = Some(b.resp.status);
                 }
                 return Ok(ex.finish(client, conn, b, done, reuse).await);
@@ -551,7 +555,7 @@ pub(super) async fn send_page(
         .pages
         .page(Some(page_owner.id), status, close || shared.is_stopping());
     fe.frontend_counters.count_status(status);
-    meter.answered(status, page.bytes.len() as u64);
+    meter.answered(status, page.bytes);
     Counters::add(&fe.frontend_counters.bytes_out, page.bytes.len() as u64);
     if let Some(be) = be {
         be.backend_counters.count_status(status);

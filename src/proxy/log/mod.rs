@@ -21,6 +21,7 @@ use line::{Civil, MONTHS, put};
 
 mod line;
 mod record;
+pub mod size;
 #[cfg(test)]
 mod tests;
 
