@@ -12,3 +12,4 @@ mod servers;
 mod stick;
 mod tls;
 mod vs_haproxy_stick;
+mod vs_haproxy_timings;
