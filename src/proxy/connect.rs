@@ -57,8 +57,19 @@ pub async fn connect(
 ) -> Result<Connected, ProxyError> {
     let rt = shared.backend_rt(backend.id);
     let queue_ms = backend.timeouts.queue_ms.or(backend.timeouts.connect_ms);
-    let acquired = queue::acquire(backend, &rt.balancer, &rt.queue, ctx, None, queue_ms).await;
-    let mut slot = assigned(trace, acquired)?;
+    let mut position = 0;
+    let acquired = queue::acquire(
+        backend,
+        &rt.balancer,
+        &rt.queue,
+        ctx,
+        None,
+        queue_ms,
+        &mut position,
+    )
+    .await;
+    trace.queue_position = position;
+    let mut slot = assigned(backend, trace, acquired)?;
     let mut retries_left = backend.retries;
     loop {
         let server = &backend.servers[slot.server as usize];
@@ -119,9 +130,11 @@ pub async fn connect(
                 ctx,
                 Some(failed),
                 queue_ms,
+                &mut position,
             )
             .await;
-            slot = assigned(trace, acquired)?;
+            trace.queue_position = position;
+            slot = assigned(backend, trace, acquired)?;
         } else {
             let wait = TURN_AROUND_MS.min(backend.timeouts.connect_ms.unwrap_or(TURN_AROUND_MS));
             tokio::time::sleep_until(started + Duration::from_millis(wait)).await;
@@ -131,8 +144,11 @@ pub async fn connect(
 }
 
 /// Notes a server assignment (or the queue timeout that ended the wait) in
-/// `trace`, as HAProxy sets `t_queue` at each.
+/// `trace`, as HAProxy sets `t_queue` at each. Finding no usable server or
+/// no slot in time counts as a connection error of the backend (`econ`),
+/// as in HAProxy.
 fn assigned(
+    backend: &Proxy,
     trace: &mut Trace,
     acquired: Result<ServerSlot, ProxyError>,
 ) -> Result<ServerSlot, ProxyError> {
@@ -145,6 +161,9 @@ fn assigned(
         Err(e) => {
             if e == ProxyError::QueueTimeout {
                 trace.queued_ms = Some(crate::clock::refresh());
+            }
+            if matches!(e, ProxyError::QueueTimeout | ProxyError::NoServer) {
+                Counters::inc(&backend.backend_counters.errors_conn);
             }
             Err(e)
         }

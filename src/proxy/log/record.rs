@@ -27,6 +27,10 @@ pub struct Trace {
     pub connected_ms: Option<u64>,
     /// Clock ms when the server's (final) response head arrived.
     pub responded_ms: Option<u64>,
+    /// Place taken in the backend queue when the request had to wait for
+    /// a server slot (1 = first), 0 when it did not wait: the log's
+    /// `backend_queue`.
+    pub queue_position: u32,
     /// Connection retries done (the log's `retries`).
     pub retries: u32,
     /// A retry went to another server (`+` before the retries).
@@ -174,12 +178,8 @@ impl Pending {
                 retries: t.retries,
                 redispatched: t.redispatched,
             },
-            queues: (
-                server.map_or(0, |s| read(&s.state.queued)),
-                t.backend
-                    .and_then(|id| shared.backends.get(id.0 as usize))
-                    .map_or(0, |b| b.queue.waiting()),
-            ),
+            // lbd queues in the backend only, never behind one server.
+            queues: (0, t.queue_position),
             request_line: self.request_line.as_deref(),
         };
         let line = match style(fe) {

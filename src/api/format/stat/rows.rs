@@ -272,6 +272,10 @@ pub fn server_row<'a>(_program: &Program, p: &'a Proxy, s: &'a Server, now_ms: u
     let mut row = Row::new(RowKind::Server, p, &s.name, s.uuid);
     backend_side(&mut row, &st.counters, p.mode, now_ms);
     times(&mut row, &st.counters, server_requests(p, s));
+    if p.mode == Mode::Http {
+        // A server's `req_tot` counts the responses it gave.
+        row.set(col::REQ_TOT, st.counters.responses());
+    }
     row.set(col::SCUR, u64::from(st.cur_conns.load(Ordering::Relaxed)));
     row.set(col::SMAX, u64::from(st.max_conns.load(Ordering::Relaxed)));
     row.set(col::QCUR, u64::from(st.queued.load(Ordering::Relaxed)));
