@@ -44,10 +44,12 @@ fn timings_cfg(sock: &Path, web: u16, tcp: u16, o: Origins) -> String {
          \x20   use_backend dead if {{ path_beg /dead }}\n\
          \x20   use_backend spread if {{ path_beg /spread }}\n\
          \x20   use_backend slow if {{ path_beg /slow }}\n\
+         \x20   use_backend q if {{ path_beg /q }}\n\
          \x20   default_backend live\n\n\
          frontend tcpfe\n    mode tcp\n    option tcplog\n    bind 127.0.0.1:{tcp}\n    default_backend tdead\n\n\
          backend live\n    server s1 127.0.0.1:{live}\n\n\
          backend slow\n    server s1 127.0.0.1:{slow}\n\n\
+         backend q\n    timeout queue 75ms\n    server s1 127.0.0.1:{slow} maxconn 1\n\n\
          backend dead\n    retries 2\n    server d1 127.0.0.1:{dead1}\n\n\
          backend spread\n    option redispatch\n    retries 2\n    server d1 127.0.0.1:{dead1}\n    server d2 127.0.0.1:{dead2}\n\n\
          backend tdead\n    mode tcp\n    retries 1\n    server t1 127.0.0.1:{dead1}\n",
@@ -419,6 +421,87 @@ fn show_stat_times_follow_a_slow_server_like_haproxy() {
     assert!(
         differences.is_empty(),
         "lbd's show stat differs from HAProxy's:\n{}",
+        differences.join("\n")
+    );
+}
+
+/// Three requests at once to a one-slot server that thinks 50 ms, with a
+/// 75 ms queue timeout; returns their log lines sorted by `Tw`.
+fn queued_traffic(side: &Side) -> Vec<String> {
+    let before = side.lines.lock().len();
+    let start = std::sync::Barrier::new(3);
+    std::thread::scope(|s| {
+        for _ in 0..3 {
+            s.spawn(|| {
+                start.wait();
+                let r = get(side.web, "/q");
+                assert!(r.is_some(), "{}: no answer from /q", side.name);
+            });
+        }
+    });
+    let mut lines: Vec<String> = side.wait_lines(before + 3)[before..].to_vec();
+    let tw = |l: &String| -> i64 {
+        l.split(' ')
+            .nth(4)
+            .and_then(|t| t.split('/').nth(1))
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(-1)
+    };
+    lines.sort_by_key(tw);
+    lines
+}
+
+/// A request that waited logs its wait (`Tw`) and its place in the backend
+/// queue; one that waited past `timeout queue` logs `sQ`, `<NOSRV>` and -1
+/// for the phases it never reached.
+#[test]
+fn queued_requests_log_their_wait_and_place_like_haproxy() {
+    if skip_without("socat") {
+        return;
+    }
+    let o = Origins {
+        live: free_port(),
+        slow: free_port(),
+        dead1: free_port(),
+        dead2: free_port(),
+    };
+    let _slow = servers::slow_http("s1", o.slow);
+    let lbd = Side::start("lbd", &lbd_bin(), &[], o);
+    let ours = queued_traffic(&lbd);
+    let f: Vec<Vec<&str>> = ours.iter().map(|l| l.split(' ').collect()).collect();
+    // Served at once.
+    assert_eq!(f[0][3], "q/s1", "{ours:#?}");
+    assert_eq!(f[0][11], "0/0", "{ours:#?}");
+    // Served after the first: about 50 ms in the queue, first in line.
+    assert_eq!(f[1][3], "q/s1", "{ours:#?}");
+    let t: Vec<i64> = f[1][4].split('/').filter_map(|v| v.parse().ok()).collect();
+    assert!((40..75).contains(&t[1]) && t[2] >= 0, "{ours:#?}");
+    assert_eq!(f[1][11], "0/1", "{ours:#?}");
+    // Second in line, out of patience at 75 ms.
+    assert_eq!(f[2][3], "q/<NOSRV>", "{ours:#?}");
+    let t: Vec<i64> = f[2][4].split('/').filter_map(|v| v.parse().ok()).collect();
+    assert!(
+        (75..150).contains(&t[1]) && t[2..4] == [-1, -1],
+        "{ours:#?}"
+    );
+    assert_eq!(&f[2][5..10], ["503", "217", "-", "-", "sQ--"], "{ours:#?}");
+    assert_eq!(f[2][11], "0/2", "{ours:#?}");
+
+    if !have("haproxy") {
+        eprintln!("skipped the side-by-side part: haproxy is not installed");
+        return;
+    }
+    let hap = Side::start("haproxy", Path::new("haproxy"), &["-db"], o);
+    let theirs = queued_traffic(&hap);
+    let differences: Vec<String> = ours
+        .iter()
+        .zip(&theirs)
+        .filter(|(a, b)| !lines_agree(a, b, 4, 30))
+        .map(|(a, b)| format!("  lbd:     {a}\n  haproxy: {b}"))
+        .collect();
+    assert!(
+        differences.is_empty(),
+        "lbd's queue log lines differ from HAProxy's:\n{}",
         differences.join("\n")
     );
 }
