@@ -41,6 +41,8 @@ fn timings_cfg(sock: &Path, web: u16, tcp: u16, o: Origins) -> String {
          defaults\n    mode http\n    log global\n    option httplog\n    option dontlognull\n\
          \x20   timeout connect 200ms\n    timeout client 5s\n    timeout server 5s\n\n\
          frontend web\n    bind 127.0.0.1:{web}\n\
+         \x20   timeout tarpit 100ms\n\
+         \x20   http-request tarpit if {{ path_beg /tarpit }}\n\
          \x20   use_backend dead if {{ path_beg /dead }}\n\
          \x20   use_backend spread if {{ path_beg /spread }}\n\
          \x20   use_backend slow if {{ path_beg /slow }}\n\
@@ -166,9 +168,13 @@ fn cell(stat: &[(String, Vec<(String, String)>)], row: &str, col: &str) -> u64 {
 /// apart), one redispatched between two closed ports, one TCP session to a
 /// closed port.
 fn failing_traffic(side: &Side) {
-    for path in ["/live", "/dead", "/spread"] {
+    for path in ["/live", "/dead", "/spread", "/tarpit"] {
         let r = get(side.web, path).unwrap_or_else(|| panic!("{}: no answer to {path}", side.name));
-        let want = if path == "/live" { 200 } else { 503 };
+        let want = match path {
+            "/live" => 200,
+            "/tarpit" => 500,
+            _ => 503,
+        };
         assert_eq!(r.status, want, "{}: {path}", side.name);
     }
     let mut c = servers::connect(side.tcp);
@@ -267,6 +273,20 @@ fn assert_lbd_lines(lines: &[String]) {
     assert_eq!(&live[3..4], ["live/s1"], "{live:?}");
     assert_eq!(&live[5..7], ["200", "78"], "{live:?}");
 
+    // A tarpitted request has no request time and its wait as `Tw`.
+    let tarpit: Vec<&str> = line_of(lines, "web").split(' ').collect();
+    assert_eq!(tarpit[3], "web/<NOSRV>", "{tarpit:?}");
+    let t: Vec<i64> = tarpit[4]
+        .split('/')
+        .filter_map(|v| v.parse().ok())
+        .collect();
+    assert!(t[0] == -1 && (100..300).contains(&t[1]), "{tarpit:?}");
+    assert_eq!(
+        &tarpit[5..10],
+        ["500", "208", "-", "-", "PT--"],
+        "{tarpit:?}"
+    );
+
     // tcplog: `Tw/Tc/Tt`; HAProxy's Tw counts from 1 ms before the start.
     let tcp: Vec<&str> = line_of(lines, "tdead").split(' ').collect();
     assert_eq!(tcp[3], "tdead/t1", "{tcp:?}");
@@ -290,7 +310,7 @@ fn failed_connects_log_server_retries_flags_and_bytes_like_haproxy() {
     let _live = servers::http("s1", o.live);
     let lbd = Side::start("lbd", &lbd_bin(), &[], o);
     failing_traffic(&lbd);
-    let ours = lbd.wait_lines(4);
+    let ours = lbd.wait_lines(5);
     assert_lbd_lines(&ours);
 
     if !have("haproxy") {
@@ -299,9 +319,15 @@ fn failed_connects_log_server_retries_flags_and_bytes_like_haproxy() {
     }
     let hap = Side::start("haproxy", Path::new("haproxy"), &["-db"], o);
     failing_traffic(&hap);
-    let theirs = hap.wait_lines(4);
+    let theirs = hap.wait_lines(5);
     let mut differences = Vec::new();
-    for (backend, timer_field) in [("live", 4), ("dead", 4), ("spread", 4), ("tdead", 4)] {
+    for (backend, timer_field) in [
+        ("live", 4),
+        ("dead", 4),
+        ("spread", 4),
+        ("tdead", 4),
+        ("web", 4),
+    ] {
         let (a, b) = (line_of(&ours, backend), line_of(&theirs, backend));
         if !lines_agree(a, b, timer_field, 100) {
             differences.push(format!("  lbd:     {a}\n  haproxy: {b}"));

@@ -476,6 +476,10 @@ async fn request_rules(
     if let Some(next) =
         answer::respond(client, shared, fe, px, verdict, unread_body, &mut b.meter).await
     {
+        if b.meter.trace.term == Some(*b"PT") {
+            // HAProxy logs the tarpit's wait as time in the queue.
+            b.meter.trace.queued_ms = Some(crate::clock::refresh());
+        }
         return Some(next);
     }
     let next = answer::stats_page(client, shared, fe, px, &b.req, unread_body, &mut b.meter).await;

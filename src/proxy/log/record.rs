@@ -149,7 +149,14 @@ impl Pending {
         let server = be
             .zip(t.server)
             .and_then(|(be, s)| be.servers.get(s as usize));
-        let timers = timers(t, self.start_ms, self.t_request, now);
+        // A tarpitted request logs no request time (`-1`), as in HAProxy,
+        // and its wait as `Tw`.
+        let t_request = if t.term == Some(*b"PT") {
+            -1
+        } else {
+            self.t_request
+        };
+        let timers = timers(t, self.start_ms, t_request, now);
         let process = shared.program.global.maxconn.max(1) as usize;
         let in_use = process.saturating_sub(shared.global_conns.available_permits());
         let read = |c: &std::sync::atomic::AtomicU32| c.load(std::sync::atomic::Ordering::Relaxed);
@@ -160,7 +167,7 @@ impl Pending {
             tls: fe.binds.iter().any(|b| b.tls.is_some()),
             backend: be.map(|b| b.name.as_str()),
             server: server.map(|s| s.name.as_str()),
-            t_request: self.t_request,
+            t_request,
             t_queue: timers.queue,
             t_connect: timers.connect,
             t_response: timers.response,
