@@ -437,8 +437,10 @@ async fn route_request(
                 b.meter.trace.term = Some(log::term_state(Some(f.error), &b.meter.trace, None));
                 match f.error.status() {
                     Some(status) if f.error.side() != crate::proxy::Side::Client => {
+                        // The page is the proxy's, not the server's answer:
+                        // HAProxy counts it for the frontend and backend only
+                        // (a server's `hrsp_*` and `req_tot` are its answers).
                         send_page(client, shared, fe, Some(be), status, true, &mut b.meter).await;
-                        server.state.counters.count_status(status);
                         return Err(f.error);
                     }
                     _ => return Err(f.error),
