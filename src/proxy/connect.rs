@@ -16,7 +16,7 @@ use super::log::Trace;
 use super::pool;
 use super::queue::{self, ServerSlot};
 use super::shared::Shared;
-use crate::compile::program::Proxy;
+use crate::compile::program::{Balance, Proxy};
 use crate::stats::Counters;
 
 /// An established server connection and the slot it occupies.
@@ -121,26 +121,76 @@ pub async fn connect(
         retries_left -= 1;
         trace.retries += 1;
         let failed = slot.server;
-        if backend.options.redispatch && backend.servers.len() > 1 {
+        let plan = retry_plan(backend, failed, trace.retries);
+        if plan.turn_around {
+            let wait = TURN_AROUND_MS.min(backend.timeouts.connect_ms.unwrap_or(TURN_AROUND_MS));
+            tokio::time::sleep_until(started + Duration::from_millis(wait)).await;
+        }
+        if plan.redispatch {
             drop(slot);
             let acquired = queue::acquire(
                 backend,
                 &rt.balancer,
                 &rt.queue,
                 ctx,
-                Some(failed),
+                plan.avoid,
                 queue_ms,
                 &mut position,
             )
             .await;
             trace.queue_position = position;
             slot = assigned(backend, trace, acquired)?;
-        } else {
-            let wait = TURN_AROUND_MS.min(backend.timeouts.connect_ms.unwrap_or(TURN_AROUND_MS));
-            tokio::time::sleep_until(started + Duration::from_millis(wait)).await;
         }
         count_retry(backend, failed, slot.server, trace);
     }
+}
+
+/// How retry number `retry` (1 = the first) after a failed connect to
+/// server `failed` goes, as HAProxy 2.6 decides it with `option redispatch`
+/// at its default interval.
+///
+/// Only under `option redispatch` does a retry change server: the last
+/// retry always does, and so does every retry after the server went down,
+/// or of a balancer that does not hash (anything but `source`, `uri`,
+/// `url_param`, `hdr`) with more than one usable active server.
+pub fn retry_plan(backend: &Proxy, failed: u32, retry: u32) -> RetryPlan {
+    let hashed = matches!(
+        backend.balance,
+        Balance::Source | Balance::Uri { .. } | Balance::UrlParam { .. } | Balance::Hdr { .. }
+    );
+    let active = backend
+        .servers
+        .iter()
+        .filter(|s| !s.backup && s.state.is_usable())
+        .count();
+    let spread = !hashed && active > 1;
+    let down = backend
+        .servers
+        .get(failed as usize)
+        .is_some_and(|s| !s.state.is_usable());
+    let redispatch = backend.options.redispatch
+        && backend.servers.len() > 1
+        && (down || retry >= backend.retries || spread);
+    // A hash sends the request where it sent it before, unless the server
+    // left the farm.
+    let avoid = (redispatch && !hashed).then_some(failed);
+    RetryPlan {
+        redispatch,
+        avoid,
+        turn_around: !redispatch,
+    }
+}
+
+/// How a connection retry goes ([`retry_plan`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RetryPlan {
+    /// Back to the balancer (else the same server again).
+    pub redispatch: bool,
+    /// The server the balancer should not pick again.
+    pub avoid: Option<u32>,
+    /// Wait min(`timeout connect`, 1 s) first: only before retrying the
+    /// same server.
+    pub turn_around: bool,
 }
 
 /// Notes a server assignment (or the queue timeout that ended the wait) in
@@ -253,6 +303,49 @@ pub fn proxy_v1_line(src: std::net::SocketAddr, dst: std::net::SocketAddr) -> St
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::compile::program::Mode;
+    use crate::proxy::testutil;
+
+    fn backend(balance: Balance, redispatch: bool) -> Proxy {
+        let a = testutil::free_addr();
+        let mut be = testutil::listen(0, Mode::Http, None, testutil::servers(&[(a, 1), (a, 1)]));
+        be.balance = balance;
+        be.options.redispatch = redispatch;
+        be.retries = 3;
+        be
+    }
+
+    #[test]
+    fn retries_change_server_as_haproxy_decides() {
+        let plan = |be: &Proxy, retry| {
+            let p = retry_plan(be, 0, retry);
+            (p.redispatch, p.avoid, p.turn_around)
+        };
+        // Round robin or leastconn over two servers: every retry
+        // elsewhere, at once.
+        let rr = backend(Balance::RoundRobin, true);
+        assert_eq!(plan(&rr, 1), (true, Some(0), false));
+        let lc = backend(Balance::LeastConn, true);
+        assert_eq!(plan(&lc, 1), (true, Some(0), false));
+        // A hash: the same server after the turn-around; the last retry
+        // asks the hash again (which picks the same server) at once.
+        let src = backend(Balance::Source, true);
+        assert_eq!(plan(&src, 1), (false, None, true));
+        assert_eq!(plan(&src, 3), (true, None, false));
+        // Round robin with one usable server left: like a hash.
+        rr.servers[1]
+            .state
+            .set_admin(crate::stats::AdminState::Maint, 0);
+        assert_eq!(plan(&rr, 1), (false, None, true));
+        // A server gone down: elsewhere at once.
+        rr.servers[0]
+            .state
+            .set_admin(crate::stats::AdminState::Maint, 0);
+        assert_eq!(plan(&rr, 1), (true, Some(0), false));
+        // Without `option redispatch`, never.
+        let stay = backend(Balance::RoundRobin, false);
+        assert_eq!(plan(&stay, 3), (false, None, true));
+    }
 
     #[test]
     fn proxy_v1_lines() {
