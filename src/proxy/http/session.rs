@@ -119,8 +119,13 @@ pub async fn run(
     b.client.extend(early);
     let mut first = true;
     let accepted_ms = crate::clock::now_ms();
+    // Where HAProxy starts each request's stream: the accept, then the end
+    // of the previous request (so the keep-alive wait counts in `ttime`).
+    let mut stream_start_ms = accepted_ms;
     loop {
-        let info = match read_head(&mut client, &mut b, fe, shared, first).await {
+        let mut first_byte_ms = None;
+        let info = match read_head(&mut client, &mut b, fe, shared, first, &mut first_byte_ms).await
+        {
             Ok(Some(info)) => info,
             Ok(None) => {
                 if first {
@@ -149,18 +154,18 @@ pub async fn run(
                 return Err(e);
             }
         };
-        crate::clock::refresh();
-        // `TR`: lbd cannot tell the keep-alive wait from the head's
-        // arrival on later requests, so only the first one is measured.
-        let t_request = if first {
-            i64::try_from(crate::clock::now_ms().saturating_sub(accepted_ms)).unwrap_or(i64::MAX)
-        } else {
-            0
-        };
+        // `TR`: from the request's first byte to its whole head; the wait
+        // before the first byte counts in the stream's total only.
+        let head_ms = crate::clock::refresh();
+        let first_byte_ms = first_byte_ms.unwrap_or(head_ms).min(head_ms);
+        let t_request = i64::try_from(head_ms - first_byte_ms).unwrap_or(i64::MAX);
+        let idle_ms = first_byte_ms.saturating_sub(stream_start_ms);
         first = false;
         Counters::add(&fe.frontend_counters.bytes_in, info.head_len as u64);
-        let log = Pending::http(shared, fe, &b.req, t_request);
-        match serve_request(&mut client, env, fe, shared, &mut b, info, log).await? {
+        let log = Pending::http(shared, fe, &b.req, t_request, idle_ms);
+        let next = serve_request(&mut client, env, fe, shared, &mut b, info, log).await?;
+        stream_start_ms = crate::clock::now_ms();
+        match next {
             Next::KeepAlive => {}
             Next::Close => {
                 linger_close(&mut client).await;
@@ -219,13 +224,19 @@ fn first_bad_byte(bytes: &[u8]) -> usize {
 
 /// Reads the next request head. `Ok(None)`: the client left (or the
 /// keep-alive wait ended) between requests: close without a word.
+/// `first_byte_ms` gets the clock when the request's first byte was there.
 async fn read_head(
     client: &mut Conn,
     b: &mut Bufs,
     fe: &Proxy,
     shared: &Shared,
     first: bool,
+    first_byte_ms: &mut Option<u64>,
 ) -> Result<Option<RequestInfo>, ProxyError> {
+    if !b.client.is_empty() {
+        // Pipelined, or sent with a PROXY header.
+        *first_byte_ms = Some(crate::clock::now_ms());
+    }
     let bufsize = b.client.capacity();
     let request_ms = fe.timeouts.http_request_ms.or(fe.timeouts.client_ms);
     if !first && b.client.is_empty() {
@@ -243,7 +254,7 @@ async fn read_head(
         tokio::select! {
             r = idle => match r {
                 Ok(0) | Err(ProxyError::ClientTimeout) => return Ok(None),
-                Ok(_) => {}
+                Ok(_) => *first_byte_ms = Some(crate::clock::refresh()),
                 Err(e) => return Err(e),
             },
             _ = stop.changed() => return Ok(None),
@@ -272,6 +283,9 @@ async fn read_head(
             } else {
                 Err(ProxyError::ClientClosed)
             };
+        }
+        if first_byte_ms.is_none() {
+            *first_byte_ms = Some(crate::clock::refresh());
         }
     }
 }

@@ -84,6 +84,10 @@ pub struct Pending {
     start_ms: u64,
     /// `TR`/`Tq`: ms to receive the request head; -1 without one (TCP).
     t_request: i64,
+    /// How long the stream waited before the request's first byte (after
+    /// the accept, or after the previous request on the connection): in
+    /// HAProxy's total time for `ttime`, not in the log's `Ta`.
+    idle_ms: u64,
     request_line: Option<String>,
     /// The frontend logs this stream.
     log: bool,
@@ -91,8 +95,15 @@ pub struct Pending {
 
 impl Pending {
     /// Starts an HTTP request whose head is `req`, received in `t_request`
-    /// ms.
-    pub fn http(shared: &Shared, fe: &Proxy, req: &RequestHead, t_request: i64) -> Pending {
+    /// ms after its first byte, which came `idle_ms` after the stream
+    /// started.
+    pub fn http(
+        shared: &Shared,
+        fe: &Proxy,
+        req: &RequestHead,
+        t_request: i64,
+        idle_ms: u64,
+    ) -> Pending {
         let style = style(fe);
         let log = shared.logs.enabled(fe.id) && style != Style::Connect;
         let line = (log && style == Style::Http)
@@ -108,6 +119,7 @@ impl Pending {
             },
             start_ms: now.saturating_sub(head),
             t_request,
+            idle_ms,
             request_line: line,
             log,
         }
@@ -126,6 +138,7 @@ impl Pending {
             },
             start_ms,
             t_request: -1,
+            idle_ms: 0,
             request_line: None,
             log,
         }
@@ -138,7 +151,11 @@ impl Pending {
         let be = out.trace.backend.map(|id| shared.proxy(id));
         if let Some(be) = be {
             let http = be.mode == Mode::Http;
-            if let Some(p) = phases(&out.trace, self.start_ms, self.t_request, now, http) {
+            let stream_start = self.start_ms.saturating_sub(self.idle_ms);
+            let request_done = self
+                .start_ms
+                .saturating_add(u64::try_from(self.t_request).unwrap_or(0));
+            if let Some(p) = phases(&out.trace, stream_start, request_done, now, http) {
                 record_phases(be, out.trace.server, p);
             }
         }
@@ -230,18 +247,26 @@ pub fn timers(t: &Trace, start_ms: u64, t_request: i64, now_ms: u64) -> Timers {
 
 /// The sample a finished stream gives to `qtime` ... `ttime`, as HAProxy
 /// takes it: none without a server connection, nor in HTTP without a
-/// response head; the response time is 0 in TCP.
-pub fn phases(t: &Trace, start_ms: u64, t_request: i64, now_ms: u64, http: bool) -> Option<Phases> {
+/// response head; the response time is 0 in TCP. The queue time runs from
+/// `request_done_ms` (the head received, or the start without one), the
+/// total from `stream_start_ms` (the accept, or the end of the previous
+/// request on a kept-alive connection).
+pub fn phases(
+    t: &Trace,
+    stream_start_ms: u64,
+    request_done_ms: u64,
+    now_ms: u64,
+    http: bool,
+) -> Option<Phases> {
     let queued = t.queued_ms?;
     let connected = t.connected_ms?;
     let data = if http { t.responded_ms? } else { connected };
-    let request_done = start_ms.saturating_add(u64::try_from(t_request).unwrap_or(0));
     let ms = |from: u64, to: u64| u32::try_from(to.saturating_sub(from)).unwrap_or(u32::MAX);
     Some(Phases {
-        queue_ms: ms(request_done, queued),
+        queue_ms: ms(request_done_ms, queued),
         connect_ms: ms(queued, connected),
         response_ms: ms(connected, data),
-        total_ms: ms(start_ms, now_ms),
+        total_ms: ms(stream_start_ms, now_ms),
     })
 }
 

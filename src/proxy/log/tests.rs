@@ -235,7 +235,7 @@ fn timers_of_a_served_request_and_of_a_failed_connect() {
         total: 60,
     };
     assert_eq!(timers(&served, 1_000, 2, 1_060), want);
-    let p = phases(&served, 1_000, 2, 1_060, true);
+    let p = phases(&served, 1_000, 1_002, 1_060, true);
     assert_eq!(
         p,
         Some(Phases {
@@ -258,17 +258,34 @@ fn timers_of_a_served_request_and_of_a_failed_connect() {
         (t.queue, t.connect, t.response, t.total),
         (0, -1, -1, 3_005)
     );
-    assert_eq!(phases(&failed, 1_000, 0, 4_005, true), None);
+    assert_eq!(phases(&failed, 1_000, 1_000, 4_005, true), None);
     // Connected but no response head: no HTTP sample, a TCP one.
     let no_head = Trace {
         responded_ms: None,
         ..served
     };
-    assert_eq!(phases(&no_head, 1_000, 2, 1_060, true), None);
+    assert_eq!(phases(&no_head, 1_000, 1_002, 1_060, true), None);
     assert_eq!(
-        phases(&no_head, 1_000, 2, 1_060, false).map(|p| p.response_ms),
+        phases(&no_head, 1_000, 1_002, 1_060, false).map(|p| p.response_ms),
         Some(0)
     );
+}
+
+#[test]
+fn a_kept_alive_request_counts_its_idle_wait_in_the_total_time_only() {
+    // Previous request ended at 700; this one's first byte at 1_000, head
+    // at 1_100, answered at 1_150, done at 1_152. HAProxy: `TR` 100 and
+    // `Ta` 152 in the log, `ttime` 452, `qtime` 0.
+    let t = Trace {
+        connect_start_ms: Some(1_100),
+        queued_ms: Some(1_100),
+        connected_ms: Some(1_100),
+        responded_ms: Some(1_150),
+        ..Trace::default()
+    };
+    assert_eq!(timers(&t, 1_000, 100, 1_152).total, 152);
+    let p = phases(&t, 700, 1_100, 1_152, true).unwrap_or_default();
+    assert_eq!((p.queue_ms, p.response_ms, p.total_ms), (0, 50, 452));
 }
 
 #[test]
@@ -283,7 +300,10 @@ fn tcp_wait_time_counts_from_before_the_start() {
     };
     assert_eq!(timers(&t, 500, -1, 558).queue, 1);
     assert_eq!(timers(&t, 500, -1, 558).total, 58);
-    assert_eq!(phases(&t, 500, -1, 558, false).map(|p| p.queue_ms), Some(0));
+    assert_eq!(
+        phases(&t, 500, 500, 558, false).map(|p| p.queue_ms),
+        Some(0)
+    );
     // Never assigned (no usable server): -1.
     assert_eq!(timers(&Trace::default(), 500, -1, 501).queue, -1);
 }
