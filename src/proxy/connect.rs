@@ -12,10 +12,11 @@ use super::conn::Conn;
 
 use super::balance::PickCtx;
 use super::error::ProxyError;
+use super::log::Trace;
 use super::pool;
 use super::queue::{self, ServerSlot};
 use super::shared::Shared;
-use crate::compile::program::Proxy;
+use crate::compile::program::{Balance, Proxy};
 use crate::stats::Counters;
 
 /// An established server connection and the slot it occupies.
@@ -42,16 +43,33 @@ pub enum Reuse {
 /// immediate failure (connection refused), bounded by `timeout connect`.
 const TURN_AROUND_MS: u64 = 1_000;
 
+/// Gets a server connection for `backend`, retrying and redispatching as
+/// configured. `trace` learns, for the log line and the time statistics,
+/// the server tried last, when it was assigned (HAProxy's `t_queue`), the
+/// retries done and whether another server was tried.
 pub async fn connect(
     shared: &Shared,
     backend: &Proxy,
     ctx: &PickCtx<'_>,
     reuse: Reuse,
     client: (SocketAddr, SocketAddr),
+    trace: &mut Trace,
 ) -> Result<Connected, ProxyError> {
     let rt = shared.backend_rt(backend.id);
     let queue_ms = backend.timeouts.queue_ms.or(backend.timeouts.connect_ms);
-    let mut slot = queue::acquire(backend, &rt.balancer, &rt.queue, ctx, None, queue_ms).await?;
+    let mut position = 0;
+    let acquired = queue::acquire(
+        backend,
+        &rt.balancer,
+        &rt.queue,
+        ctx,
+        None,
+        queue_ms,
+        &mut position,
+    )
+    .await;
+    trace.queue_position = position;
+    let mut slot = assigned(backend, trace, acquired)?;
     let mut retries_left = backend.retries;
     loop {
         let server = &backend.servers[slot.server as usize];
@@ -73,6 +91,8 @@ pub async fn connect(
             });
         }
         let started = tokio::time::Instant::now();
+        // HAProxy counts a server session per connection attempt.
+        Counters::inc(&server.state.counters.sessions_total);
         let attempt = open(shared, backend, slot.server, client);
         let result = match backend.timeouts.connect_ms {
             Some(ms) => tokio::time::timeout(Duration::from_millis(ms), attempt)
@@ -82,7 +102,6 @@ pub async fn connect(
         };
         match result {
             Ok(stream) => {
-                Counters::inc(&server.state.counters.sessions_total);
                 return Ok(Connected {
                     stream,
                     slot,
@@ -91,33 +110,128 @@ pub async fn connect(
             }
             Err(e) => {
                 tracing::debug!(server = %server.name, "connect failed: {e}");
-                Counters::inc(&server.state.counters.errors_conn);
-                Counters::inc(&backend.backend_counters.errors_conn);
             }
         }
         if retries_left == 0 {
+            // Only the attempt that ends the request counts as an error.
+            Counters::inc(&server.state.counters.errors_conn);
+            Counters::inc(&backend.backend_counters.errors_conn);
             return Err(ProxyError::ConnectFailed);
         }
         retries_left -= 1;
-        Counters::inc(&server.state.counters.retries);
-        Counters::inc(&backend.backend_counters.retries);
-        if backend.options.redispatch && backend.servers.len() > 1 {
-            let failed = slot.server;
+        trace.retries += 1;
+        let failed = slot.server;
+        let plan = retry_plan(backend, failed, trace.retries);
+        if plan.turn_around {
+            let wait = TURN_AROUND_MS.min(backend.timeouts.connect_ms.unwrap_or(TURN_AROUND_MS));
+            tokio::time::sleep_until(started + Duration::from_millis(wait)).await;
+        }
+        if plan.redispatch {
             drop(slot);
-            Counters::inc(&backend.backend_counters.redispatches);
-            slot = queue::acquire(
+            let acquired = queue::acquire(
                 backend,
                 &rt.balancer,
                 &rt.queue,
                 ctx,
-                Some(failed),
+                plan.avoid,
                 queue_ms,
+                &mut position,
             )
-            .await?;
-        } else {
-            let wait = TURN_AROUND_MS.min(backend.timeouts.connect_ms.unwrap_or(TURN_AROUND_MS));
-            tokio::time::sleep_until(started + Duration::from_millis(wait)).await;
+            .await;
+            trace.queue_position = position;
+            slot = assigned(backend, trace, acquired)?;
         }
+        count_retry(backend, failed, slot.server, trace);
+    }
+}
+
+/// How retry number `retry` (1 = the first) after a failed connect to
+/// server `failed` goes, as HAProxy 2.6 decides it with `option redispatch`
+/// at its default interval.
+///
+/// Only under `option redispatch` does a retry change server: the last
+/// retry always does, and so does every retry after the server went down,
+/// or of a balancer that does not hash (anything but `source`, `uri`,
+/// `url_param`, `hdr`) with more than one usable active server.
+pub fn retry_plan(backend: &Proxy, failed: u32, retry: u32) -> RetryPlan {
+    let hashed = matches!(
+        backend.balance,
+        Balance::Source | Balance::Uri { .. } | Balance::UrlParam { .. } | Balance::Hdr { .. }
+    );
+    let active = backend
+        .servers
+        .iter()
+        .filter(|s| !s.backup && s.state.is_usable())
+        .count();
+    let spread = !hashed && active > 1;
+    let down = backend
+        .servers
+        .get(failed as usize)
+        .is_some_and(|s| !s.state.is_usable());
+    let redispatch = backend.options.redispatch
+        && backend.servers.len() > 1
+        && (down || retry >= backend.retries || spread);
+    // A hash sends the request where it sent it before, unless the server
+    // left the farm.
+    let avoid = (redispatch && !hashed).then_some(failed);
+    RetryPlan {
+        redispatch,
+        avoid,
+        turn_around: !redispatch,
+    }
+}
+
+/// How a connection retry goes ([`retry_plan`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RetryPlan {
+    /// Back to the balancer (else the same server again).
+    pub redispatch: bool,
+    /// The server the balancer should not pick again.
+    pub avoid: Option<u32>,
+    /// Wait min(`timeout connect`, 1 s) first: only before retrying the
+    /// same server.
+    pub turn_around: bool,
+}
+
+/// Notes a server assignment (or the queue timeout that ended the wait) in
+/// `trace`, as HAProxy sets `t_queue` at each. Finding no usable server or
+/// no slot in time counts as a connection error of the backend (`econ`),
+/// as in HAProxy.
+fn assigned(
+    backend: &Proxy,
+    trace: &mut Trace,
+    acquired: Result<ServerSlot, ProxyError>,
+) -> Result<ServerSlot, ProxyError> {
+    match acquired {
+        Ok(slot) => {
+            trace.server = Some(slot.server);
+            trace.queued_ms = Some(crate::clock::refresh());
+            Ok(slot)
+        }
+        Err(e) => {
+            if e == ProxyError::QueueTimeout {
+                trace.queued_ms = Some(crate::clock::refresh());
+            }
+            if matches!(e, ProxyError::QueueTimeout | ProxyError::NoServer) {
+                Counters::inc(&backend.backend_counters.errors_conn);
+            }
+            Err(e)
+        }
+    }
+}
+
+/// Counts a retry as HAProxy does: on the same server it is a retry of that
+/// server (`wretr`); on another one a redispatch (`wredis`) of the server
+/// left, and the log's retry count gets its `+`.
+fn count_retry(backend: &Proxy, failed: u32, next: u32, trace: &mut Trace) {
+    let left = &backend.servers[failed as usize].state.counters;
+    if next == failed {
+        Counters::inc(&left.retries);
+        Counters::inc(&backend.backend_counters.retries);
+    } else {
+        trace.redispatched = true;
+        Counters::inc(&left.redispatches);
+        Counters::inc(&backend.backend_counters.redispatches);
     }
 }
 
@@ -189,6 +303,49 @@ pub fn proxy_v1_line(src: std::net::SocketAddr, dst: std::net::SocketAddr) -> St
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::compile::program::Mode;
+    use crate::proxy::testutil;
+
+    fn backend(balance: Balance, redispatch: bool) -> Proxy {
+        let a = testutil::free_addr();
+        let mut be = testutil::listen(0, Mode::Http, None, testutil::servers(&[(a, 1), (a, 1)]));
+        be.balance = balance;
+        be.options.redispatch = redispatch;
+        be.retries = 3;
+        be
+    }
+
+    #[test]
+    fn retries_change_server_as_haproxy_decides() {
+        let plan = |be: &Proxy, retry| {
+            let p = retry_plan(be, 0, retry);
+            (p.redispatch, p.avoid, p.turn_around)
+        };
+        // Round robin or leastconn over two servers: every retry
+        // elsewhere, at once.
+        let rr = backend(Balance::RoundRobin, true);
+        assert_eq!(plan(&rr, 1), (true, Some(0), false));
+        let lc = backend(Balance::LeastConn, true);
+        assert_eq!(plan(&lc, 1), (true, Some(0), false));
+        // A hash: the same server after the turn-around; the last retry
+        // asks the hash again (which picks the same server) at once.
+        let src = backend(Balance::Source, true);
+        assert_eq!(plan(&src, 1), (false, None, true));
+        assert_eq!(plan(&src, 3), (true, None, false));
+        // Round robin with one usable server left: like a hash.
+        rr.servers[1]
+            .state
+            .set_admin(crate::stats::AdminState::Maint, 0);
+        assert_eq!(plan(&rr, 1), (false, None, true));
+        // A server gone down: elsewhere at once.
+        rr.servers[0]
+            .state
+            .set_admin(crate::stats::AdminState::Maint, 0);
+        assert_eq!(plan(&rr, 1), (true, Some(0), false));
+        // Without `option redispatch`, never.
+        let stay = backend(Balance::RoundRobin, false);
+        assert_eq!(plan(&stay, 3), (false, None, true));
+    }
 
     #[test]
     fn proxy_v1_lines() {

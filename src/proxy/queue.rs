@@ -76,6 +76,8 @@ fn try_claim(server: &Server) -> bool {
 
 /// Picks a server of `backend` and claims a slot on it, waiting in the
 /// backend queue up to `queue_ms` when every usable server is full.
+/// `position` is set, when the request waits, to its place in the queue
+/// (1 = first), which the log reports as `backend_queue`.
 pub async fn acquire(
     backend: &Proxy,
     balancer: &Balancer,
@@ -83,22 +85,29 @@ pub async fn acquire(
     ctx: &PickCtx<'_>,
     avoid: Option<u32>,
     queue_ms: Option<u64>,
+    position: &mut u32,
 ) -> Result<ServerSlot, ProxyError> {
     let deadline = queue_ms.map(|ms| tokio::time::Instant::now() + Duration::from_millis(ms));
+    // A request served from the queue does not count as a balancer pick
+    // (`lbtot`), as HAProxy's dequeued requests do not.
+    let mut waited = false;
     loop {
         // Fast path: a free slot, without touching the queue's waiter list
         // (whose lock is shared by every worker).
-        if let Some(slot) = try_acquire(backend, balancer, queue, ctx, avoid)? {
+        if let Some(slot) = try_acquire(backend, balancer, queue, ctx, avoid, !waited)? {
             return Ok(slot);
         }
         let notified = queue.notify.notified();
         tokio::pin!(notified);
         notified.as_mut().enable();
-        queue.waiting.fetch_add(1, Ordering::SeqCst);
+        let ahead = queue.waiting.fetch_add(1, Ordering::SeqCst);
+        if *position == 0 {
+            *position = ahead + 1;
+        }
         // Pairs with the fence in `ServerSlot::drop`: either the releaser
         // sees this waiter and wakes it, or the pick below sees the slot.
         std::sync::atomic::fence(Ordering::SeqCst);
-        let woke = match try_acquire(backend, balancer, queue, ctx, avoid) {
+        let woke = match try_acquire(backend, balancer, queue, ctx, avoid, !waited) {
             Ok(Some(slot)) => {
                 queue.waiting.fetch_sub(1, Ordering::SeqCst);
                 return Ok(slot);
@@ -119,16 +128,19 @@ pub async fn acquire(
         if !woke {
             return Err(ProxyError::QueueTimeout);
         }
+        waited = true;
     }
 }
 
 /// One pick and claim: `Ok(None)` when every usable server is full.
+/// `count_pick`: a claim counts in the server's `lbtot`.
 fn try_acquire(
     backend: &Proxy,
     balancer: &Balancer,
     queue: &Arc<Queue>,
     ctx: &PickCtx<'_>,
     avoid: Option<u32>,
+    count_pick: bool,
 ) -> Result<Option<ServerSlot>, ProxyError> {
     // Bounded: a lost race between pick and claim makes the server read as
     // full on the next pick, so this ends after at most one round per server.
@@ -137,7 +149,9 @@ fn try_acquire(
             Pick::Server(i) => {
                 let server = &backend.servers[i as usize];
                 if try_claim(server) {
-                    Counters::inc(&server.state.counters.lb_total);
+                    if count_pick {
+                        Counters::inc(&server.state.counters.lb_total);
+                    }
                     return Ok(Some(ServerSlot {
                         state: Arc::clone(&server.state),
                         queue: Arc::clone(queue),
@@ -173,23 +187,25 @@ mod tests {
         let be = testutil::listen(0, Mode::Tcp, None, servers);
         let bal = Balancer::new(&be);
         let q = Arc::new(Queue::default());
-        let first = acquire(&be, &bal, &q, &ctx(), None, Some(100)).await;
+        let first = acquire(&be, &bal, &q, &ctx(), None, Some(100), &mut 0).await;
         let Ok(first) = first else {
             panic!("first slot refused")
         };
         assert_eq!(be.servers[0].state.cur_conns.load(Ordering::Relaxed), 1);
         // Full: the second waits and times out.
-        let second = acquire(&be, &bal, &q, &ctx(), None, Some(100)).await;
+        let second = acquire(&be, &bal, &q, &ctx(), None, Some(100), &mut 0).await;
         assert_eq!(second.err(), Some(ProxyError::QueueTimeout));
         // A release wakes a waiter.
         let c = ctx();
-        let waiter = acquire(&be, &bal, &q, &c, None, Some(10_000));
+        let mut position = 0;
+        let waiter = acquire(&be, &bal, &q, &c, None, Some(10_000), &mut position);
         let release = async {
             tokio::time::sleep(Duration::from_millis(50)).await;
             drop(first);
         };
         let (got, ()) = tokio::join!(waiter, release);
         assert!(got.is_ok());
+        assert_eq!(position, 1, "first in the queue");
         drop(got);
         assert_eq!(be.servers[0].state.cur_conns.load(Ordering::Relaxed), 0);
     }

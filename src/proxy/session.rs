@@ -92,11 +92,9 @@ pub async fn run(
             let log = Pending::session(&shared, fe, accepted_ms);
             let mut outcome = Outcome::default();
             let result = tcp_session(client, env, fe, &shared, &early, &mut outcome).await;
-            if let Some(log) = log {
-                crate::clock::refresh();
-                outcome.error = result.err();
-                log.finish(&shared, fe, peer, &outcome);
-            }
+            crate::clock::refresh();
+            outcome.error = result.err();
+            log.finish(&shared, fe, peer, &outcome);
             result
         }
         Mode::Http => http::session::run(client, env, fe, &shared, &early).await,
@@ -236,14 +234,22 @@ async fn tcp_session(
         request: None,
     };
     out.trace.connect_start_ms = Some(crate::clock::now_ms());
-    let mut conn = connect::connect(
+    let connected = connect::connect(
         shared,
         be,
         &ctx,
         connect::Reuse::Never,
         (env.client, env.local),
+        &mut out.trace,
     )
-    .await?;
+    .await;
+    let mut conn = match connected {
+        Ok(conn) => conn,
+        Err(e) => {
+            out.bytes_in = early.len() as u64 + unread_client_bytes(&client);
+            return Err(e);
+        }
+    };
     out.trace.connected_ms = Some(crate::clock::refresh());
     out.trace.server = Some(conn.slot.server);
     let server = &be.servers[conn.slot.server as usize];
@@ -272,6 +278,20 @@ async fn tcp_session(
         None,
     );
     result
+}
+
+/// Whether the client has sent bytes lbd has not read yet (0 or 1), without
+/// waiting. HAProxy reads them while it connects, so a session whose
+/// connect failed after the client spoke is logged even under `option
+/// dontlognull`.
+fn unread_client_bytes(client: &Conn) -> u64 {
+    let Conn::Plain(tcp) = client else { return 0 };
+    let mut buf = [std::mem::MaybeUninit::<u8>::uninit(); 1];
+    // The socket is non-blocking: no data is `WouldBlock`, not a wait.
+    match socket2::SockRef::from(tcp).peek(&mut buf) {
+        Ok(n) => n as u64,
+        Err(_) => 0,
+    }
 }
 
 /// A session counted in `scur` (and the session rate) of a frontend or a

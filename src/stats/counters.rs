@@ -7,6 +7,7 @@ use parking_lot::Mutex;
 
 use super::capture::ErrorCapture;
 use super::rate::PerSecond;
+use super::timing::TimeStats;
 
 /// Counters shared by frontends, backends and servers. Not every field is
 /// meaningful for every kind; the unused ones stay 0.
@@ -62,6 +63,9 @@ pub struct Counters {
     pub session_rate: PerSecond,
     /// HTTP requests per second (`req_rate`, `req_rate_max`).
     pub request_rate: PerSecond,
+    /// Phase times of finished streams (`qtime` ... `ttime_max`); backends
+    /// and servers only.
+    pub times: TimeStats,
     /// Messages captured for `show errors` on this side, in total.
     pub captured: AtomicU64,
     /// The last captured message: requests on a frontend, responses on a
@@ -121,6 +125,7 @@ impl Counters {
         self.max_sessions.store(cur, Ordering::Relaxed);
         self.session_rate.clear_max(now_ms);
         self.request_rate.clear_max(now_ms);
+        self.times.clear_max();
     }
 
     /// `clear counters all`: every cumulative counter back to zero (current
@@ -149,7 +154,13 @@ impl Counters {
         for c in all.into_iter().chain(self.http_responses.iter()) {
             c.store(0, Ordering::Relaxed);
         }
+        self.times.clear_all();
         self.clear_max(now_ms);
+    }
+
+    /// HTTP responses counted, every class (a server's `cum_req`).
+    pub fn responses(&self) -> u64 {
+        self.http_responses.iter().map(Counters::read).sum()
     }
 
     /// Counts an HTTP response under its status class.

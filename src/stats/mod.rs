@@ -7,9 +7,11 @@ pub mod names;
 pub mod pipes;
 pub mod rate;
 pub mod server;
+pub mod timing;
 
 pub use capture::{CaptureKind, ErrorCapture};
 pub use counters::Counters;
 pub use pipes::PipeCounts;
 pub use rate::PerSecond;
 pub use server::{AdminState, CheckResult, CheckStatus, OpState, ServerState};
+pub use timing::{Phases, TimeStats};

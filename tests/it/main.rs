@@ -13,3 +13,4 @@ mod stick;
 mod tls;
 mod tunnel;
 mod vs_haproxy_stick;
+mod vs_haproxy_timings;

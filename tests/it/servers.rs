@@ -135,7 +135,21 @@ pub fn http(name: &str, port: u16) -> Backend {
     spawn_backend(name, port, serve_http)
 }
 
+/// How long [`slow_http`] thinks before each answer.
+pub const SLOW_MS: u64 = 50;
+
+/// [`http`], but each answer comes [`SLOW_MS`] after its request.
+pub fn slow_http(name: &str, port: u16) -> Backend {
+    spawn_backend(name, port, |s, name, hits| {
+        serve_http_after(s, name, hits, Duration::from_millis(SLOW_MS));
+    })
+}
+
 fn serve_http(stream: TcpStream, name: &str, hits: &AtomicUsize) {
+    serve_http_after(stream, name, hits, Duration::ZERO);
+}
+
+fn serve_http_after(stream: TcpStream, name: &str, hits: &AtomicUsize, think: Duration) {
     let mut w = match stream.try_clone() {
         Ok(w) => w,
         Err(_) => return,
@@ -162,6 +176,11 @@ fn serve_http(stream: TcpStream, name: &str, hits: &AtomicUsize) {
             }
         }
         hits.fetch_add(1, Ordering::SeqCst);
+        if !think.is_zero() {
+            // The server's think time is what the timing tests measure.
+            #[allow(clippy::disallowed_methods)]
+            std::thread::sleep(think);
+        }
         let get = |n: &str| headers.iter().find(|(k, _)| k == n).map(|(_, v)| v.clone());
         if get("expect").is_some_and(|v| v.eq_ignore_ascii_case("100-continue")) {
             let _ = w.write_all(b"HTTP/1.1 100 Continue\r\n\r\n");
@@ -220,12 +239,13 @@ fn serve_http(stream: TcpStream, name: &str, hits: &AtomicUsize) {
             } else {
                 format!("{name} {path}")
             };
-            let head = format!(
-                "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nX-Body-Len: {body_len}\r\nX-Seen-XFF: {xff}\r\n\r\n",
+            // One write: a body sent apart from its head can wait for the
+            // head's (delayed) acknowledgement, 40 ms on Linux.
+            let answer = format!(
+                "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nX-Body-Len: {body_len}\r\nX-Seen-XFF: {xff}\r\n\r\n{body}",
                 body.len()
             );
-            w.write_all(head.as_bytes())
-                .and_then(|()| w.write_all(body.as_bytes()))
+            w.write_all(answer.as_bytes())
         };
         if ok.is_err() || get("connection").is_some_and(|v| v.eq_ignore_ascii_case("close")) {
             return;

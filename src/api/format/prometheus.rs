@@ -8,7 +8,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::stat::rows::{server_status, usable};
 use crate::compile::program::{Mode, Program, Proxy};
-use crate::stats::{AdminState, Counters, OpState};
+use crate::stats::timing::TIME_SAMPLES;
+use crate::stats::{AdminState, Counters, OpState, Phases};
 use crate::stick::Tables;
 
 /// One metric family being written.
@@ -21,6 +22,18 @@ impl Family<'_> {
         let done = write!(
             self.out,
             "# HELP haproxy_{name} {help}\n# TYPE haproxy_{name} {kind}\n"
+        );
+        debug_assert!(done.is_ok(), "writing to a String cannot fail");
+    }
+
+    /// A sample of milliseconds, written in seconds as HAProxy does
+    /// (`0.051000`).
+    fn seconds(&mut self, name: &str, labels: &str, ms: u32) {
+        let done = writeln!(
+            self.out,
+            "haproxy_{name}{{{labels}}} {}.{:06}",
+            ms / 1000,
+            (ms % 1000) * 1000
         );
         debug_assert!(done.is_ok(), "writing to a String cannot fail");
     }
@@ -365,6 +378,11 @@ fn backends(f: &mut Family<'_>, program: &Program) {
             .filter(|p| p.mode == Mode::Http)
             .map(|p| (proxy_label(p), &*p.backend_counters)),
     );
+    let rows: Vec<(String, &Counters)> = program
+        .backends()
+        .map(|p| (proxy_label(p), &*p.backend_counters))
+        .collect();
+    times(f, "backend", &rows);
 }
 
 fn servers(f: &mut Family<'_>, program: &Program) {
@@ -477,6 +495,60 @@ fn servers(f: &mut Family<'_>, program: &Program) {
             .filter(|(_, p, _)| p.mode == Mode::Http)
             .map(|(l, _, s)| (l, &s.state.counters)),
     );
+    let rows: Vec<(String, &Counters)> = all().map(|(l, _, s)| (l, &s.state.counters)).collect();
+    times(f, "server", &rows);
+}
+
+/// The phase times of backends or servers: averages (HAProxy's exporter
+/// always divides by the full 1024-request window) and maxima, in seconds.
+fn times(f: &mut Family<'_>, kind: &str, rows: &[(String, &Counters)]) {
+    type Pick = fn(&Phases) -> u32;
+    const AVERAGES: [(&str, &str, Pick); 4] = [
+        ("queue_time_average_seconds", "queue", |p| p.queue_ms),
+        ("connect_time_average_seconds", "connect", |p| p.connect_ms),
+        ("response_time_average_seconds", "response", |p| {
+            p.response_ms
+        }),
+        ("total_time_average_seconds", "total", |p| p.total_ms),
+    ];
+    const MAXIMA: [(&str, &str, Pick); 4] = [
+        (
+            "max_queue_time_seconds",
+            "Maximum observed time spent in the queue",
+            |p| p.queue_ms,
+        ),
+        (
+            "max_connect_time_seconds",
+            "Maximum observed time spent waiting for a connection to complete",
+            |p| p.connect_ms,
+        ),
+        (
+            "max_response_time_seconds",
+            "Maximum observed time spent waiting for a server response",
+            |p| p.response_ms,
+        ),
+        (
+            "max_total_time_seconds",
+            "Maximum observed total request+response time (request+queue+connect+response+processing)",
+            |p| p.total_ms,
+        ),
+    ];
+    let window = u64::from(TIME_SAMPLES);
+    for (name, what, pick) in AVERAGES {
+        let metric = format!("{kind}_{name}");
+        let help = format!("Avg. {what} time for last 1024 successful connections.");
+        f.head(&metric, "gauge", &help);
+        for (labels, c) in rows {
+            f.seconds(&metric, labels, pick(&c.times.averages(window)));
+        }
+    }
+    for (name, help, pick) in MAXIMA {
+        let metric = format!("{kind}_{name}");
+        f.head(&metric, "gauge", help);
+        for (labels, c) in rows {
+            f.seconds(&metric, labels, pick(&c.times.maxima()));
+        }
+    }
 }
 
 fn responses<'c>(

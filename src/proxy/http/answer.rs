@@ -81,7 +81,7 @@ async fn write(
     close: bool,
     meter: &mut StreamMeter,
 ) -> Next {
-    meter.answered(status_of(&bytes), bytes.len() as u64);
+    meter.answered(status_of(&bytes), &bytes);
     fe.frontend_counters.count_status(status_of(&bytes));
     Counters::add(&fe.frontend_counters.bytes_out, bytes.len() as u64);
     let written = within(fe.timeouts.client_ms, ProxyError::ClientTimeout, async {

@@ -18,6 +18,7 @@ use crate::compile::program::Proxy;
 use crate::proxy::ProxyError;
 use crate::proxy::connect::Connected;
 use crate::proxy::hooks::{self, RuleEnv, Verdict};
+use crate::proxy::log;
 use crate::proxy::pool;
 use crate::proxy::session::tunnel_idle_ms;
 use crate::proxy::shared::Shared;
@@ -35,6 +36,8 @@ pub(super) enum Done {
         body_in: u64,
         /// Response body bytes sent to the client.
         body_out: u64,
+        /// The response head as the log counts it (`log::size`).
+        head_out: u64,
     },
     Tunnel,
 }
@@ -191,12 +194,14 @@ impl Exchange<'_> {
                 close_client,
                 server_reusable,
                 body_out,
+                head_out,
                 ..
             }) => Ok(Done::Response {
                 close_client: close_client || cut,
                 server_reusable: server_reusable && !cut,
                 body_in: n + head_body,
                 body_out,
+                head_out,
             }),
             Some(Done::Tunnel) => Ok(Done::Tunnel),
             None => Err(Fail::new(ProxyError::BadResponse("no response"))),
@@ -406,6 +411,7 @@ impl Relay<'_> {
         };
         let close_client =
             x.client_close || close_after || !self.uploaded_all.load(Ordering::Relaxed);
+        let head_out = log::size::response_head(resp, info.body == Body::Chunked);
         headers::strip_hop_by_hop(&mut resp.headers, false, scratch);
         if chunk_out {
             resp.headers.push(b"transfer-encoding", b"chunked");
@@ -469,6 +475,7 @@ impl Relay<'_> {
             server_reusable: server_v11 && !info.conn.close && info.body != Body::UntilClose,
             body_in: 0,
             body_out: n,
+            head_out,
         })
     }
 }

@@ -64,10 +64,11 @@ pub struct StreamMeter {
 }
 
 impl StreamMeter {
-    /// lbd answered the request itself with `bytes` of status `status`.
-    pub fn answered(&mut self, status: u16, bytes: u64) {
+    /// lbd answered the request itself with `page` (the whole response) of
+    /// status `status`; it counts as HAProxy counts it.
+    pub fn answered(&mut self, status: u16, page: &[u8]) {
         self.status = Some(status);
-        self.bytes_out += bytes;
+        self.bytes_out += log::size::page(page);
     }
 }
 
@@ -118,8 +119,13 @@ pub async fn run(
     b.client.extend(early);
     let mut first = true;
     let accepted_ms = crate::clock::now_ms();
+    // Where HAProxy starts each request's stream: the accept, then the end
+    // of the previous request (so the keep-alive wait counts in `ttime`).
+    let mut stream_start_ms = accepted_ms;
     loop {
-        let info = match read_head(&mut client, &mut b, fe, shared, first).await {
+        let mut first_byte_ms = None;
+        let info = match read_head(&mut client, &mut b, fe, shared, first, &mut first_byte_ms).await
+        {
             Ok(Some(info)) => info,
             Ok(None) => {
                 if first {
@@ -148,18 +154,18 @@ pub async fn run(
                 return Err(e);
             }
         };
-        crate::clock::refresh();
-        // `TR`: lbd cannot tell the keep-alive wait from the head's
-        // arrival on later requests, so only the first one is measured.
-        let t_request = if first {
-            i64::try_from(crate::clock::now_ms().saturating_sub(accepted_ms)).unwrap_or(i64::MAX)
-        } else {
-            0
-        };
+        // `TR`: from the request's first byte to its whole head; the wait
+        // before the first byte counts in the stream's total only.
+        let head_ms = crate::clock::refresh();
+        let first_byte_ms = first_byte_ms.unwrap_or(head_ms).min(head_ms);
+        let t_request = i64::try_from(head_ms - first_byte_ms).unwrap_or(i64::MAX);
+        let idle_ms = first_byte_ms.saturating_sub(stream_start_ms);
         first = false;
         Counters::add(&fe.frontend_counters.bytes_in, info.head_len as u64);
-        let log = Pending::http(shared, fe, &b.req, t_request);
-        match serve_request(&mut client, env, fe, shared, &mut b, info, log).await? {
+        let log = Pending::http(shared, fe, &b.req, t_request, idle_ms);
+        let next = serve_request(&mut client, env, fe, shared, &mut b, info, log).await?;
+        stream_start_ms = crate::clock::now_ms();
+        match next {
             Next::KeepAlive => {}
             Next::Close => {
                 linger_close(&mut client).await;
@@ -178,9 +184,7 @@ fn log_bad_request(
     accepted_ms: u64,
     error: Option<ProxyError>,
 ) {
-    let Some(log) = Pending::session(shared, fe, accepted_ms) else {
-        return;
-    };
+    let log = Pending::session(shared, fe, accepted_ms);
     let error = error.unwrap_or(ProxyError::ClientClosed);
     let outcome = Outcome {
         status: Some(error.status().unwrap_or(400)),
@@ -220,13 +224,19 @@ fn first_bad_byte(bytes: &[u8]) -> usize {
 
 /// Reads the next request head. `Ok(None)`: the client left (or the
 /// keep-alive wait ended) between requests: close without a word.
+/// `first_byte_ms` gets the clock when the request's first byte was there.
 async fn read_head(
     client: &mut Conn,
     b: &mut Bufs,
     fe: &Proxy,
     shared: &Shared,
     first: bool,
+    first_byte_ms: &mut Option<u64>,
 ) -> Result<Option<RequestInfo>, ProxyError> {
+    if !b.client.is_empty() {
+        // Pipelined, or sent with a PROXY header.
+        *first_byte_ms = Some(crate::clock::now_ms());
+    }
     let bufsize = b.client.capacity();
     let request_ms = fe.timeouts.http_request_ms.or(fe.timeouts.client_ms);
     if !first && b.client.is_empty() {
@@ -244,7 +254,7 @@ async fn read_head(
         tokio::select! {
             r = idle => match r {
                 Ok(0) | Err(ProxyError::ClientTimeout) => return Ok(None),
-                Ok(_) => {}
+                Ok(_) => *first_byte_ms = Some(crate::clock::refresh()),
                 Err(e) => return Err(e),
             },
             _ = stop.changed() => return Ok(None),
@@ -274,6 +284,9 @@ async fn read_head(
                 Err(ProxyError::ClientClosed)
             };
         }
+        if first_byte_ms.is_none() {
+            *first_byte_ms = Some(crate::clock::refresh());
+        }
     }
 }
 
@@ -286,7 +299,7 @@ async fn serve_request(
     shared: &Shared,
     b: &mut Bufs,
     info: RequestInfo,
-    log: Option<Pending>,
+    log: Pending,
 ) -> Result<Next, ProxyError> {
     crate::clock::refresh();
     hooks::request_started(env);
@@ -297,16 +310,14 @@ async fn serve_request(
     let result = route_request(client, env, fe, shared, b, info).await;
     crate::clock::refresh();
     hooks::stream_end(env, b.meter.bytes_in, b.meter.bytes_out, b.meter.status);
-    if let Some(log) = log {
-        let outcome = Outcome {
-            status: b.meter.status,
-            bytes_in: b.meter.bytes_in,
-            bytes_out: b.meter.bytes_out,
-            trace: b.meter.trace,
-            error: result.as_ref().err().copied(),
-        };
-        log.finish(shared, fe, env.client, &outcome);
-    }
+    let outcome = Outcome {
+        status: b.meter.status,
+        bytes_in: b.meter.bytes_in,
+        bytes_out: b.meter.bytes_out,
+        trace: b.meter.trace,
+        error: result.as_ref().err().copied(),
+    };
+    log.finish(shared, fe, env.client, &outcome);
     result
 }
 
@@ -374,29 +385,29 @@ async fn route_request(
         };
         let trace = &mut b.meter.trace;
         trace.connect_start_ms = trace.connect_start_ms.or(Some(crate::clock::now_ms()));
-        let mut conn =
-            match connect::connect(shared, be, &ctx, pooled, (env.client, env.local)).await {
-                Ok(c) => {
-                    b.meter.trace.server = Some(c.slot.server);
-                    b.meter.trace.connected_ms = Some(crate::clock::refresh());
-                    c
-                }
-                Err(e) => {
-                    tracing::debug!(backend = %be.name, "no server connection: {e}");
-                    b.meter.trace.term = Some(log::term_state(Some(e), &b.meter.trace, None));
-                    let status = e.status().unwrap_or(503);
-                    return Ok(send_page(
-                        client,
-                        shared,
-                        fe,
-                        Some(be),
-                        status,
-                        unread_body,
-                        &mut b.meter,
-                    )
-                    .await);
-                }
-            };
+        let client_addrs = (env.client, env.local);
+        let mut conn = match connect::connect(shared, be, &ctx, pooled, client_addrs, trace).await {
+            Ok(c) => {
+                b.meter.trace.server = Some(c.slot.server);
+                b.meter.trace.connected_ms = Some(crate::clock::refresh());
+                c
+            }
+            Err(e) => {
+                tracing::debug!(backend = %be.name, "no server connection: {e}");
+                b.meter.trace.term = Some(log::term_state(Some(e), &b.meter.trace, None));
+                let status = e.status().unwrap_or(503);
+                return Ok(send_page(
+                    client,
+                    shared,
+                    fe,
+                    Some(be),
+                    status,
+                    unread_body,
+                    &mut b.meter,
+                )
+                .await);
+            }
+        };
         let ex = Exchange {
             fe,
             be,
@@ -408,11 +419,14 @@ async fn route_request(
         match ex.run(client, &mut conn, b).await {
             Ok(done) => {
                 if let Done::Response {
-                    body_in, body_out, ..
+                    body_in,
+                    body_out,
+                    head_out,
+                    ..
                 } = done
                 {
                     b.meter.bytes_in += body_in;
-                    b.meter.bytes_out += hooks::response_size(&b.resp) + body_out;
+                    b.meter.bytes_out += head_out + body_out;
                     b.meter.status = Some(b.resp.status);
                 }
                 return Ok(ex.finish(client, conn, b, done, reuse).await);
@@ -437,8 +451,10 @@ async fn route_request(
                 b.meter.trace.term = Some(log::term_state(Some(f.error), &b.meter.trace, None));
                 match f.error.status() {
                     Some(status) if f.error.side() != crate::proxy::Side::Client => {
+                        // The page is the proxy's, not the server's answer:
+                        // HAProxy counts it for the frontend and backend only
+                        // (a server's `hrsp_*` and `req_tot` are its answers).
                         send_page(client, shared, fe, Some(be), status, true, &mut b.meter).await;
-                        server.state.counters.count_status(status);
                         return Err(f.error);
                     }
                     _ => return Err(f.error),
@@ -476,6 +492,10 @@ async fn request_rules(
     if let Some(next) =
         answer::respond(client, shared, fe, px, verdict, unread_body, &mut b.meter).await
     {
+        if b.meter.trace.term == Some(*b"PT") {
+            // HAProxy logs the tarpit's wait as time in the queue.
+            b.meter.trace.queued_ms = Some(crate::clock::refresh());
+        }
         return Some(next);
     }
     let next = answer::stats_page(client, shared, fe, px, &b.req, unread_body, &mut b.meter).await;
@@ -555,7 +575,7 @@ pub(super) async fn send_page(
         .pages
         .page(Some(page_owner.id), status, close || shared.is_stopping());
     fe.frontend_counters.count_status(status);
-    meter.answered(status, page.bytes.len() as u64);
+    meter.answered(status, page.bytes);
     Counters::add(&fe.frontend_counters.bytes_out, page.bytes.len() as u64);
     if let Some(be) = be {
         be.backend_counters.count_status(status);

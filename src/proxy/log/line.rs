@@ -73,6 +73,8 @@ pub struct Conns {
     pub backend: u32,
     pub server: u32,
     pub retries: u32,
+    /// A retry went to another server: `+` before `retries`.
+    pub redispatched: bool,
 }
 
 /// What a traffic log line says about one HTTP request or TCP session.
@@ -184,10 +186,11 @@ fn head(s: &mut String, e: &Entry<'_>) {
 /// `act/fe/be/srv/retries srv_queue/backend_queue`.
 fn tail(s: &mut String, e: &Entry<'_>) {
     let c = e.conns;
+    let plus = if c.redispatched { "+" } else { "" };
     put(
         s,
         format_args!(
-            "{}/{}/{}/{}/{} {}/{}",
+            "{}/{}/{}/{}/{plus}{} {}/{}",
             c.process, c.frontend, c.backend, c.server, c.retries, e.queues.0, e.queues.1
         ),
     );

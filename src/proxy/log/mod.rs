@@ -21,11 +21,12 @@ use line::{Civil, MONTHS, put};
 
 mod line;
 mod record;
+pub mod size;
 #[cfg(test)]
 mod tests;
 
 pub use line::{Conns, Entry, connect_line, http_line, request_line, tcp_line};
-pub use record::{Outcome, Pending, Trace, log_accept, term_state};
+pub use record::{Outcome, Pending, Timers, Trace, log_accept, phases, term_state, timers};
 
 /// Lines waiting for the logger thread before new ones are dropped.
 const QUEUE_LINES: usize = 8192;

@@ -2,10 +2,11 @@
 //! format raw local0` and `log 127.0.0.1:<port> local0`).
 
 use super::line::{Civil, Conns, Entry, connect_line, http_line, request_line, tcp_line};
-use super::record::{Trace, term_state};
+use super::record::{Timers, Trace, phases, term_state, timers};
 use super::{sends_level, write_header};
 use crate::compile::program::{LogDestination, LogHeader, LogTarget};
 use crate::proxy::ProxyError;
+use crate::stats::Phases;
 
 /// 2026-11-25 19:36:13.203 UTC.
 const T0: u64 = 1_795_635_373_203;
@@ -185,6 +186,126 @@ fn rfc3164_header_as_sent_to_udp_syslog() {
     buf.clear();
     write_header(&mut buf, LogHeader::Raw, 134, T0, "lbd", 7);
     assert_eq!(buf, "");
+}
+
+#[test]
+fn redispatched_retries_get_a_plus() {
+    // HAProxy 2.6, `option redispatch`, `retries 2`, two closed ports.
+    let haproxy = r#"127.0.0.1:54198 [25/Nov/2026:20:43:59.734] web dead2/d1 0/0/-1/-1/0 503 217 - - SC-- 1/1/0/0/+2 0/0 "GET /redis HTTP/1.1""#;
+    let line = request_line(b"GET", b"/redis", b"HTTP/1.1");
+    let e = Entry {
+        client: Some("127.0.0.1:54198".parse().unwrap_or_else(|e| panic!("{e}"))),
+        start_unix_ms: 1_795_639_439_734,
+        frontend: "web",
+        backend: Some("dead2"),
+        server: Some("d1"),
+        t_connect: -1,
+        t_response: -1,
+        status: Some(503),
+        bytes: 217,
+        term: *b"SC",
+        conns: Conns {
+            process: 1,
+            frontend: 1,
+            retries: 2,
+            redispatched: true,
+            ..Conns::default()
+        },
+        request_line: Some(&line),
+        ..base()
+    };
+    assert_eq!(http_line(&e), haproxy);
+}
+
+#[test]
+fn timers_of_a_served_request_and_of_a_failed_connect() {
+    // Head received in 2 ms, assigned 1 ms later, connected 3 ms later,
+    // answered 50 ms later, done 4 ms later.
+    let served = Trace {
+        connect_start_ms: Some(1_002),
+        queued_ms: Some(1_003),
+        connected_ms: Some(1_006),
+        responded_ms: Some(1_056),
+        ..Trace::default()
+    };
+    let want = Timers {
+        queue: 1,
+        connect: 3,
+        response: 50,
+        total: 60,
+    };
+    assert_eq!(timers(&served, 1_000, 2, 1_060), want);
+    let p = phases(&served, 1_000, 1_002, 1_060, true);
+    assert_eq!(
+        p,
+        Some(Phases {
+            queue_ms: 1,
+            connect_ms: 3,
+            response_ms: 50,
+            total_ms: 60
+        })
+    );
+    // Connection refused three times, 1 s apart: assigned at once, never
+    // connected (`0/0/-1/-1/3005`); no sample for the averages.
+    let failed = Trace {
+        connect_start_ms: Some(1_000),
+        queued_ms: Some(1_000),
+        retries: 3,
+        ..Trace::default()
+    };
+    let t = timers(&failed, 1_000, 0, 4_005);
+    assert_eq!(
+        (t.queue, t.connect, t.response, t.total),
+        (0, -1, -1, 3_005)
+    );
+    assert_eq!(phases(&failed, 1_000, 1_000, 4_005, true), None);
+    // Connected but no response head: no HTTP sample, a TCP one.
+    let no_head = Trace {
+        responded_ms: None,
+        ..served
+    };
+    assert_eq!(phases(&no_head, 1_000, 1_002, 1_060, true), None);
+    assert_eq!(
+        phases(&no_head, 1_000, 1_002, 1_060, false).map(|p| p.response_ms),
+        Some(0)
+    );
+}
+
+#[test]
+fn a_kept_alive_request_counts_its_idle_wait_in_the_total_time_only() {
+    // Previous request ended at 700; this one's first byte at 1_000, head
+    // at 1_100, answered at 1_150, done at 1_152. HAProxy: `TR` 100 and
+    // `Ta` 152 in the log, `ttime` 452, `qtime` 0.
+    let t = Trace {
+        connect_start_ms: Some(1_100),
+        queued_ms: Some(1_100),
+        connected_ms: Some(1_100),
+        responded_ms: Some(1_150),
+        ..Trace::default()
+    };
+    assert_eq!(timers(&t, 1_000, 100, 1_152).total, 152);
+    let p = phases(&t, 700, 1_100, 1_152, true).unwrap_or_default();
+    assert_eq!((p.queue_ms, p.response_ms, p.total_ms), (0, 50, 452));
+}
+
+#[test]
+fn tcp_wait_time_counts_from_before_the_start() {
+    // Without a request head HAProxy's `Tw` is `t_queue - (-1)`: a session
+    // assigned at once logs 1 (`1/0/58`, `1/-1/3005`); the averages take 0.
+    let t = Trace {
+        connect_start_ms: Some(500),
+        queued_ms: Some(500),
+        connected_ms: Some(500),
+        ..Trace::default()
+    };
+    assert_eq!(timers(&t, 500, -1, 558).queue, 1);
+    assert_eq!(timers(&t, 500, -1, 558).total, 58);
+    assert_eq!(
+        phases(&t, 500, 500, 558, false).map(|p| p.queue_ms),
+        Some(0)
+    );
+    // Never assigned (no usable server): -1.
+    assert_eq!(timers(&Trace::default(), 500, -1, 501).queue, -1);
 }
 
 #[test]

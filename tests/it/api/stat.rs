@@ -154,6 +154,25 @@ fn stats_page_csv_and_prometheus_formatters_share_the_numbers() {
     let be = api.program.find_proxy("test1").expect("test1");
     be.servers[0].state.counters.http_responses[1]
         .fetch_add(7, std::sync::atomic::Ordering::Relaxed);
+    // One request's phases: 50 ms for the response, 52 in all.
+    let phases = lbd::stats::Phases {
+        queue_ms: 0,
+        connect_ms: 1,
+        response_ms: 50,
+        total_ms: 52,
+    };
+    be.servers[0].state.counters.times.record(phases, 1);
+    let server = api.cmd("show stat -1 4 -1");
+    let cells: Vec<&str> = server
+        .lines()
+        .nth(1)
+        .expect("server row")
+        .split(',')
+        .collect();
+    // qtime..ttime (over the 7 responses counted: ceil(52 / 7) = 8), then
+    // their maxima.
+    assert_eq!(&cells[58..62], ["0", "1", "8", "8"], "{server}");
+    assert_eq!(&cells[90..94], ["0", "1", "50", "52"], "{server}");
 
     let csv = api::format::stat_csv(&api.program);
     assert_eq!(format!("{csv}\n"), api.cmd("show stat"));
@@ -168,6 +187,8 @@ fn stats_page_csv_and_prometheus_formatters_share_the_numbers() {
         "haproxy_sticktable_used{name=\"http\",type=\"ip\"} 1\n",
         "haproxy_frontend_status{proxy=\"http\",state=\"DOWN\"} 0\n",
         "\nhaproxy_process_max_connections 4096\n",
+        "haproxy_server_max_response_time_seconds{proxy=\"test1\",server=\"test1\"} 0.050000\n",
+        "haproxy_server_total_time_average_seconds{proxy=\"test1\",server=\"test1\"} 0.001000\n",
     ] {
         assert!(
             text.contains(want),
@@ -177,7 +198,11 @@ fn stats_page_csv_and_prometheus_formatters_share_the_numbers() {
     for line in text.lines().filter(|l| !l.starts_with('#')) {
         let (name, value) = line.rsplit_once(' ').expect("name and value");
         assert!(name.starts_with("haproxy_"), "{line}");
-        assert!(value.parse::<u64>().is_ok(), "{line}");
+        // Counters and gauges are integers; times are seconds (`0.050000`).
+        assert!(
+            value.parse::<u64>().is_ok() || value.parse::<f64>().is_ok(),
+            "{line}"
+        );
     }
 
     let (kind, csv_page) = api::format::page(&api.program, &api.tables, api::format::Page::Csv);

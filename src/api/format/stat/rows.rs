@@ -1,7 +1,7 @@
 //! Building the cells of one `show stat` row from the live counters.
 //!
-//! lbd does not measure everything HAProxy does: rates, queue/connect/
-//! response times, per-mux counters and compression read 0, and `lastsess`
+//! lbd does not measure everything HAProxy does: per-mux counters and
+//! compression read 0, and `lastsess`
 //! reads -1 before the first session and 0 after. The cells are present or
 //! empty exactly where HAProxy's are.
 
@@ -160,19 +160,7 @@ pub fn frontend_row<'a>(program: &Program, p: &'a Proxy, now_ms: u64) -> Row<'a>
 /// Cells shared by backends and servers.
 fn backend_side(row: &mut Row<'_>, c: &Counters, mode: Mode, now_ms: u64) {
     traffic(row, c, now_ms);
-    row.zero([
-        col::QCUR,
-        col::QMAX,
-        col::QTIME,
-        col::CTIME,
-        col::RTIME,
-        col::TTIME,
-        col::QTIME_MAX,
-        col::CTIME_MAX,
-        col::RTIME_MAX,
-        col::TTIME_MAX,
-        col::REUSE,
-    ]);
+    row.zero([col::QCUR, col::QMAX, col::REUSE]);
     row.set(col::ECON, rd(&c.errors_conn));
     row.set(col::ERESP, rd(&c.errors_resp));
     row.set(col::WRETR, rd(&c.retries));
@@ -186,6 +174,50 @@ fn backend_side(row: &mut Row<'_>, c: &Counters, mode: Mode, now_ms: u64) {
     if mode == Mode::Http {
         http_responses(row, c);
         row.set(col::REQ_TOT, rd(&c.http_requests));
+    }
+}
+
+/// `qtime` ... `ttime` (averages over `requests`, at most the last 1024)
+/// and `qtime_max` ... `ttime_max`.
+fn times(row: &mut Row<'_>, c: &Counters, requests: u64) {
+    let avg = c.times.averages(requests);
+    let max = c.times.maxima();
+    let cells = [
+        (col::QTIME, avg.queue_ms),
+        (col::CTIME, avg.connect_ms),
+        (col::RTIME, avg.response_ms),
+        (col::TTIME, avg.total_ms),
+        (col::QTIME_MAX, max.queue_ms),
+        (col::CTIME_MAX, max.connect_ms),
+        (col::RTIME_MAX, max.response_ms),
+        (col::TTIME_MAX, max.total_ms),
+    ];
+    for (at, v) in cells {
+        row.set(at, u64::from(v));
+    }
+}
+
+/// The requests a server's averages are divided by: HTTP responses it gave
+/// (HAProxy's server `cum_req`), or connections sent to it in TCP.
+pub fn server_requests(p: &Proxy, s: &Server) -> u64 {
+    let c = &s.state.counters;
+    match p.mode {
+        Mode::Http => c.responses(),
+        Mode::Tcp => rd(&c.lb_total),
+    }
+}
+
+/// The requests a backend's averages are divided by: its HTTP requests, or
+/// the connections it balanced in TCP.
+pub fn backend_requests(p: &Proxy) -> u64 {
+    match p.mode {
+        Mode::Http => rd(&p.backend_counters.http_requests),
+        Mode::Tcp => p
+            .servers
+            .iter()
+            .map(|s| rd(&s.state.counters.lb_total))
+            .sum::<u64>()
+            .max(rd(&p.backend_counters.lb_total)),
     }
 }
 
@@ -239,6 +271,11 @@ pub fn server_row<'a>(_program: &Program, p: &'a Proxy, s: &'a Server, now_ms: u
     let st = &s.state;
     let mut row = Row::new(RowKind::Server, p, &s.name, s.uuid);
     backend_side(&mut row, &st.counters, p.mode, now_ms);
+    times(&mut row, &st.counters, server_requests(p, s));
+    if p.mode == Mode::Http {
+        // A server's `req_tot` counts the responses it gave.
+        row.set(col::REQ_TOT, st.counters.responses());
+    }
     row.set(col::SCUR, u64::from(st.cur_conns.load(Ordering::Relaxed)));
     row.set(col::SMAX, u64::from(st.max_conns.load(Ordering::Relaxed)));
     row.set(col::QCUR, u64::from(st.queued.load(Ordering::Relaxed)));
@@ -320,6 +357,7 @@ pub fn backend_row<'a>(program: &Program, p: &'a Proxy, now_ms: u64) -> Row<'a> 
     let c = &*p.backend_counters;
     let mut row = Row::new(RowKind::Backend, p, "BACKEND", 0);
     backend_side(&mut row, c, p.mode, now_ms);
+    times(&mut row, c, backend_requests(p));
     row.set(col::SLIM, fullconn(program, p));
     row.text(col::ALGO, p.balance.as_keyword());
     row.set(col::DREQ, rd(&c.denied_req));
