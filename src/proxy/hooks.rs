@@ -21,7 +21,7 @@ use crate::compile::program::{Proxy, ProxyId};
 use crate::rules::action::{HttpVerdict, ResVerdict, TcpVerdict};
 use crate::rules::ctx::{Ctx, RuleState};
 use crate::rules::expr;
-use crate::rules::message::{RequestHead, ResponseHead};
+use crate::rules::message::{HeaderBlock, RequestHead, ResponseHead};
 use crate::stick::{DataType, Tables};
 
 /// What a tcp-level or response rule list decided.
@@ -192,20 +192,16 @@ pub fn stream_end(env: RuleEnv<'_>, bytes_in: u64, bytes_out: u64, status: Optio
 /// The size HAProxy counts for a message head in `bytes_in`/`bytes_out`: its
 /// internal form, 20 bytes plus the start line's three words plus every
 /// header's name and value, plus one (haproxy-cli.md §5.3).
-pub fn message_size<'a>(
-    start_line: [&[u8]; 3],
-    headers: impl Iterator<Item = (&'a [u8], &'a [u8])>,
-) -> u64 {
+pub fn message_size(start_line: [&[u8]; 3], headers: &HeaderBlock) -> u64 {
     let line: usize = start_line.iter().map(|w| w.len()).sum();
-    let fields: usize = headers.map(|(n, v)| n.len() + v.len()).sum();
-    (20 + line + fields + 1) as u64
+    (20 + line + headers.content_len() + 1) as u64
 }
 
 /// [`message_size`] of a request head.
 pub fn request_size(req: &RequestHead) -> u64 {
     message_size(
         [req.method(), req.uri(), req.version.as_bytes()],
-        req.headers.iter(),
+        &req.headers,
     )
 }
 
@@ -219,7 +215,7 @@ pub fn response_size(res: &ResponseHead) -> u64 {
     }
     message_size(
         [res.version.as_bytes(), &code, res.reason()],
-        res.headers.iter(),
+        &res.headers,
     )
 }
 

@@ -119,6 +119,14 @@ impl HeaderBlock {
         }
     }
 
+    /// The bytes of every name and value, without separators or line ends.
+    pub fn content_len(&self) -> usize {
+        self.fields
+            .iter()
+            .map(|f| (f.value_end - f.start) as usize - 2)
+            .sum()
+    }
+
     /// The field at `index` as (name, value).
     pub fn field(&self, index: usize) -> Option<(&[u8], &[u8])> {
         let f = self.fields.get(index)?;

@@ -57,20 +57,20 @@ pub fn page(wire: &[u8]) -> u64 {
 /// `keep-alive` tokens are gone: nothing when none is left, else its name
 /// and the other tokens joined by `", "`.
 fn connection_kept(name: &[u8], value: &[u8]) -> u64 {
-    let kept: Vec<usize> = value
-        .split(|&b| b == b',')
-        .map(<[u8]>::trim_ascii)
-        .filter(|t| {
-            !t.is_empty()
-                && !t.eq_ignore_ascii_case(b"close")
-                && !t.eq_ignore_ascii_case(b"keep-alive")
-        })
-        .map(<[u8]>::len)
-        .collect();
-    if kept.is_empty() {
+    let (mut tokens, mut bytes) = (0usize, 0usize);
+    for token in value.split(|&b| b == b',').map(<[u8]>::trim_ascii) {
+        let dropped = token.is_empty()
+            || token.eq_ignore_ascii_case(b"close")
+            || token.eq_ignore_ascii_case(b"keep-alive");
+        if !dropped {
+            tokens += 1;
+            bytes += token.len();
+        }
+    }
+    if tokens == 0 {
         return 0;
     }
-    (name.len() + kept.iter().sum::<usize>() + 2 * (kept.len() - 1)) as u64
+    (name.len() + bytes + 2 * (tokens - 1)) as u64
 }
 
 fn trim_cr(l: &[u8]) -> &[u8] {
