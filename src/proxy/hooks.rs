@@ -213,10 +213,7 @@ pub fn response_size(res: &ResponseHead) -> u64 {
         *digit = b'0' + (s % 10) as u8;
         s /= 10;
     }
-    message_size(
-        [res.version.as_bytes(), &code, res.reason()],
-        &res.headers,
-    )
+    message_size([res.version.as_bytes(), &code, res.reason()], &res.headers)
 }
 
 #[cfg(test)]

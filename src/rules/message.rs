@@ -7,8 +7,7 @@
 
 /// A list of header fields in one byte buffer, each stored as it goes on
 /// the wire (`name: value\r\n`), so that writing an unedited block is one
-/// copy. Names are kept as pushed (the parser lowercases them); lookups
-/// ignore case. Removing or replacing a field leaves its old bytes in the
+/// copy. Names are stored lowercased; lookups ignore case. Removing or replacing a field leaves its old bytes in the
 /// buffer until the block is cleared.
 #[derive(Debug, Clone, Default)]
 pub struct HeaderBlock {
@@ -77,10 +76,10 @@ impl HeaderBlock {
         }
     }
 
-    /// Appends a field at the end.
+    /// Appends a field at the end, its name lowercased (as HAProxy stores
+    /// and forwards every header name, those added by rules too).
     pub fn push(&mut self, name: &[u8], value: &[u8]) {
-        let field = self.append_line(name, value);
-        self.fields.push(field);
+        self.push_lowercase(name, value);
     }
 
     /// Appends a field with its name lowercased in place; returns that name.
@@ -434,8 +433,8 @@ mod tests {
         h.push(b"A", b"1");
         h.push(b"B", b"2");
         h.set_value_at(0, b"one");
-        assert_eq!(h.field(0), Some((&b"A"[..], &b"one"[..])));
-        assert_eq!(h.field(1), Some((&b"B"[..], &b"2"[..])));
+        assert_eq!(h.field(0), Some((&b"a"[..], &b"one"[..])));
+        assert_eq!(h.field(1), Some((&b"b"[..], &b"2"[..])));
     }
 
     #[test]
@@ -492,7 +491,7 @@ mod tests {
         r.headers.push(b"Host", b"x");
         let mut out = Vec::new();
         r.write_to(&mut out);
-        assert_eq!(out, b"GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+        assert_eq!(out, b"GET / HTTP/1.1\r\nhost: x\r\n\r\n");
         let mut s = ResponseHead::new();
         s.set_status(Version::Http10, 503, b"Service Unavailable");
         out.clear();

@@ -387,3 +387,49 @@ fn accept_proxy_takes_the_client_address_from_the_header() {
     let got = raw_exchange(p, b"GET / HTTP/1.1\r\nHost: t\r\n\r\n");
     assert!(got.is_empty(), "{}", String::from_utf8_lossy(&got));
 }
+
+/// Accepts one connection on `port`, answers one request with `answer`,
+/// and returns the request head as received.
+fn capture_one_request(port: u16, answer: &'static [u8]) -> std::thread::JoinHandle<String> {
+    let listener = std::net::TcpListener::bind(("127.0.0.1", port))
+        .unwrap_or_else(|e| panic!("bind {port}: {e}"));
+    std::thread::spawn(move || {
+        let Ok((mut s, _)) = listener.accept() else {
+            return String::new();
+        };
+        let _ = s.set_read_timeout(Some(Duration::from_secs(5)));
+        let mut head = Vec::new();
+        let mut byte = [0u8; 1];
+        while !head.ends_with(b"\r\n\r\n") && matches!(s.read(&mut byte), Ok(1)) {
+            head.push(byte[0]);
+        }
+        let _ = s.write_all(answer);
+        String::from_utf8_lossy(&head).into_owned()
+    })
+}
+
+#[test]
+fn header_names_added_by_rules_go_out_lowercased_as_haproxy_sends_them() {
+    let [p, s] = ports::<2>();
+    let seen = capture_one_request(
+        s,
+        b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nX-Up: A\r\n\r\n",
+    );
+    let cfg = format!(
+        "{DEFAULTS}    mode http\nfrontend f\n    bind 127.0.0.1:{p}\n    http-request set-header X-Foo Bar\n    http-request add-header X-Added yes\n    http-response set-header X-Resp-Hdr Q\n    default_backend app\nbackend app\n    server s 127.0.0.1:{s}\n"
+    );
+    let _lbd = start_lbd("lowercase", &cfg, p);
+    let answer = raw_exchange(
+        p,
+        b"GET / HTTP/1.1\r\nHost: t\r\nX-Mixed-Case: v\r\nConnection: close\r\n\r\n",
+    );
+    let answer = String::from_utf8_lossy(&answer);
+    let head = seen.join().unwrap_or_default();
+    for line in ["x-mixed-case: v\r\n", "x-foo: Bar\r\n", "x-added: yes\r\n"] {
+        assert!(head.contains(line), "{line:?} not in {head:?}");
+    }
+    assert!(
+        answer.contains("x-up: A\r\nx-resp-hdr: Q\r\n"),
+        "{answer:?}"
+    );
+}
