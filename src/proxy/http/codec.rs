@@ -88,11 +88,7 @@ pub fn parse_request(
     if hosts > 1 || (hosts == 0 && version == Version::Http11) {
         return Err(ProxyError::BadRequest("missing or repeated host"));
     }
-    let conn = if seen.connection {
-        ConnTokens::parse(&head.headers)
-    } else {
-        ConnTokens::default()
-    };
+    let conn = seen.conn;
     let expect_continue = seen.expect
         && head
             .headers
@@ -149,11 +145,7 @@ pub fn parse_response(
             return Err(ProxyError::BadResponse("unsupported transfer coding"));
         }
     };
-    let conn = if seen.connection {
-        ConnTokens::parse(&head.headers)
-    } else {
-        ConnTokens::default()
-    };
+    let conn = seen.conn;
     Ok(Some(ResponseInfo {
         head_len,
         body,
@@ -161,16 +153,48 @@ pub fn parse_response(
     }))
 }
 
-/// Which framing and connection fields a head has, noted while copying it so
-/// that later checks do not scan every field again.
+/// Which framing and connection fields a head has, read while copying it
+/// so that later checks do not scan every field again.
 #[derive(Debug, Clone, Copy, Default)]
 struct Seen {
-    content_length: bool,
+    length: Lengths,
     transfer_encoding: bool,
-    connection: bool,
+    conn: ConnTokens,
     expect: bool,
     upgrade: bool,
     hosts: u32,
+}
+
+/// The Content-Length values of a head: every one (comma lists included)
+/// must be the same number of ASCII digits.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+enum Lengths {
+    #[default]
+    None,
+    Agreed(u64),
+    Invalid(&'static str),
+}
+
+impl Lengths {
+    fn add(&mut self, value: &[u8]) {
+        for part in value.split(|&b| b == b',') {
+            if matches!(self, Lengths::Invalid(_)) {
+                return;
+            }
+            let part = trim_ows(part);
+            if part.is_empty() || part.len() > 18 || !part.iter().all(u8::is_ascii_digit) {
+                *self = Lengths::Invalid("invalid content-length");
+                return;
+            }
+            let n = part
+                .iter()
+                .fold(0u64, |acc, d| acc * 10 + u64::from(d - b'0'));
+            *self = match *self {
+                Lengths::Agreed(m) if m != n => Lengths::Invalid("conflicting content-length"),
+                _ => Lengths::Agreed(n),
+            };
+        }
+    }
 }
 
 /// Copies the parsed fields of `raw` into `out` with lowercased names, and
@@ -201,11 +225,11 @@ fn copy_fields(raw: &[u8], fields: &[httparse::Header<'_>], out: &mut HeaderBloc
         }
     }
     let mut seen = Seen::default();
-    for (name, _) in out.iter().skip(first) {
+    for (name, value) in out.iter().skip(first) {
         match name {
-            b"content-length" => seen.content_length = true,
+            b"content-length" => seen.length.add(value),
             b"transfer-encoding" => seen.transfer_encoding = true,
-            b"connection" => seen.connection = true,
+            b"connection" => seen.conn.add(value),
             b"expect" => seen.expect = true,
             b"upgrade" => seen.upgrade = true,
             b"host" => seen.hosts += 1,
@@ -263,10 +287,10 @@ enum Framing {
 
 /// Reads Content-Length and Transfer-Encoding and refuses every ambiguity.
 fn framing(headers: &HeaderBlock, seen: Seen) -> Result<Framing, ProxyError> {
-    let length = if seen.content_length {
-        content_length(headers)?
-    } else {
-        None
+    let length = match seen.length {
+        Lengths::None => None,
+        Lengths::Agreed(n) => Some(n),
+        Lengths::Invalid(why) => return Err(ProxyError::BadRequest(why)),
     };
     let te = if seen.transfer_encoding {
         transfer_coding(headers)?
@@ -285,28 +309,6 @@ fn framing(headers: &HeaderBlock, seen: Seen) -> Result<Framing, ProxyError> {
         }),
         (None, None) => Ok(Framing::Nothing),
     }
-}
-
-/// Every Content-Length value (comma lists included) must be the same
-/// number of ASCII digits.
-fn content_length(headers: &HeaderBlock) -> Result<Option<u64>, ProxyError> {
-    let mut found: Option<u64> = None;
-    for value in headers.values(b"content-length") {
-        for part in value.split(|&b| b == b',') {
-            let part = trim_ows(part);
-            if part.is_empty() || part.len() > 18 || !part.iter().all(u8::is_ascii_digit) {
-                return Err(ProxyError::BadRequest("invalid content-length"));
-            }
-            let n = part
-                .iter()
-                .fold(0u64, |acc, d| acc * 10 + u64::from(d - b'0'));
-            if found.is_some_and(|f| f != n) {
-                return Err(ProxyError::BadRequest("conflicting content-length"));
-            }
-            found = Some(n);
-        }
-    }
-    Ok(found)
 }
 
 /// Transfer codings lbd recognizes (and only forwards when `chunked` ends

@@ -17,20 +17,17 @@ pub struct ConnTokens {
 }
 
 impl ConnTokens {
-    pub fn parse(headers: &HeaderBlock) -> ConnTokens {
-        let mut t = ConnTokens::default();
-        for value in headers.values(b"connection") {
-            for token in value.split(|&b| b == b',').map(trim_ows) {
-                if token.eq_ignore_ascii_case(b"close") {
-                    t.close = true;
-                } else if token.eq_ignore_ascii_case(b"keep-alive") {
-                    t.keep_alive = true;
-                } else if token.eq_ignore_ascii_case(b"upgrade") {
-                    t.upgrade = true;
-                }
+    /// Notes the options of one `Connection` field's value.
+    pub fn add(&mut self, value: &[u8]) {
+        for token in value.split(|&b| b == b',').map(trim_ows) {
+            if token.eq_ignore_ascii_case(b"close") {
+                self.close = true;
+            } else if token.eq_ignore_ascii_case(b"keep-alive") {
+                self.keep_alive = true;
+            } else if token.eq_ignore_ascii_case(b"upgrade") {
+                self.upgrade = true;
             }
         }
-        t
     }
 }
 
