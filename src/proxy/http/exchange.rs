@@ -13,7 +13,7 @@ use super::codec::{self, Body, RequestInfo};
 use super::framing::{self, Leg};
 use super::headers;
 use super::session::{Bufs, DOWN_ERRS, Next, UP_ERRS};
-use super::within;
+use super::timer::LazyTimer;
 use crate::compile::program::Proxy;
 use crate::proxy::ProxyError;
 use crate::proxy::connect::Connected;
@@ -115,6 +115,8 @@ impl Exchange<'_> {
             up,
             down,
             meter,
+            timer,
+            ..
         } = b;
         // When the final response head arrived (clock ms), for the log's `Tr`.
         let head_ms = AtomicU64::new(0);
@@ -148,7 +150,12 @@ impl Exchange<'_> {
             uploaded_all: &uploaded_all,
             head_ms: &head_ms,
         };
-        let download = relay.run(&mut sr, sbuf, &mut cw, resp, out, down);
+        let from = FromServer {
+            r: &mut sr,
+            buf: sbuf,
+            timer,
+        };
+        let download = relay.run(from, &mut cw, resp, out, down);
         tokio::pin!(upload);
         tokio::pin!(download);
         let mut uploaded = None;
@@ -297,16 +304,28 @@ struct Relay<'a> {
     head_ms: &'a AtomicU64,
 }
 
+/// Where a response comes from: the server's socket, its read buffer, and
+/// the session's timer for the wait for its head.
+struct FromServer<'s, 'r> {
+    r: &'s mut ReadHalf<'r>,
+    buf: &'s mut Buf,
+    timer: &'s mut LazyTimer,
+}
+
 impl Relay<'_> {
     async fn run(
         &self,
-        sr: &mut ReadHalf<'_>,
-        sbuf: &mut Buf,
+        from: FromServer<'_, '_>,
         cw: &mut WriteHalf<'_>,
         resp: &mut ResponseHead,
         out: &mut Vec<u8>,
         scratch: &mut Vec<u8>,
     ) -> Result<Done, Fail> {
+        let FromServer {
+            r: sr,
+            buf: sbuf,
+            timer,
+        } = from;
         let x = self.x;
         let server_ms = x.be.timeouts.server_ms;
         let client_ms = x.fe.timeouts.client_ms;
@@ -321,15 +340,16 @@ impl Relay<'_> {
                         Err(e) => return Err(Fail::new(e)),
                     }
                 }
-                let n = within(server_ms, ProxyError::ServerTimeout, async {
-                    sbuf.fill(sr).await.map_err(|_| ProxyError::ServerIo)
-                })
-                .await
-                .map_err(|e| Fail {
-                    error: e,
-                    head_sent: false,
-                    retryable: !got_bytes && e == ProxyError::ServerIo,
-                })?;
+                let n = timer
+                    .within(server_ms, ProxyError::ServerTimeout, async {
+                        sbuf.fill(sr).await.map_err(|_| ProxyError::ServerIo)
+                    })
+                    .await
+                    .map_err(|e| Fail {
+                        error: e,
+                        head_sent: false,
+                        retryable: !got_bytes && e == ProxyError::ServerIo,
+                    })?;
                 if n == 0 {
                     return Err(Fail {
                         error: ProxyError::BadResponse("server closed before responding"),

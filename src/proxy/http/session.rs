@@ -22,6 +22,7 @@ use super::codec::{self, Body, RequestInfo};
 use super::exchange::{Done, Exchange};
 use super::framing::Errs;
 use super::headers;
+use super::timer::LazyTimer;
 use super::within;
 use crate::compile::program::{HttpConnMode, Proxy};
 use crate::proxy::ProxyError;
@@ -29,10 +30,11 @@ use crate::proxy::balance::PickCtx;
 use crate::proxy::connect;
 use crate::proxy::hooks::{self, RuleEnv, Verdict};
 use crate::proxy::log::{self, Outcome, Pending, Trace};
-use crate::proxy::shared::Shared;
+use crate::proxy::shared::{Shared, Stop};
 use crate::rules::action::HttpVerdict;
 use crate::rules::message::{RequestHead, ResponseHead, Version};
 use crate::stats::Counters;
+use tokio::sync::watch;
 
 /// Buffers of one client connection, reused by every request on it.
 /// The smallest server-side buffer (bytes).
@@ -50,6 +52,10 @@ pub(super) struct Bufs {
     pub(super) down: Vec<u8>,
     /// What the current request moved, for its tracked stick table entries.
     pub(super) meter: StreamMeter,
+    /// The waits for the next request and for the server's answer.
+    pub(super) timer: LazyTimer,
+    /// Stop requests, seen while waiting for the next request.
+    pub(super) stop: watch::Receiver<Stop>,
 }
 
 /// Bytes and status of one request and its answer, counted the way HAProxy
@@ -114,6 +120,8 @@ pub async fn run(
         up: Vec::new(),
         down: Vec::new(),
         meter: StreamMeter::default(),
+        timer: LazyTimer::default(),
+        stop: shared.stop.subscribe(),
     };
     // Bytes that came with a PROXY header start the first request.
     b.client.extend(early);
@@ -244,12 +252,14 @@ async fn read_head(
             return Ok(None);
         }
         let keep_alive_ms = fe.timeouts.http_keep_alive_ms.or(request_ms);
-        let mut stop = shared.stop.subscribe();
-        let idle = within(keep_alive_ms, ProxyError::ClientTimeout, async {
-            b.client
-                .fill(client)
-                .await
-                .map_err(|_| ProxyError::ClientIo)
+        let Bufs {
+            client: cbuf,
+            timer,
+            stop,
+            ..
+        } = b;
+        let idle = timer.within(keep_alive_ms, ProxyError::ClientTimeout, async {
+            cbuf.fill(client).await.map_err(|_| ProxyError::ClientIo)
         });
         tokio::select! {
             r = idle => match r {

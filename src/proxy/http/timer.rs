@@ -1,0 +1,138 @@
+//! One timer per client connection, re-armed lazily. Arming and cancelling
+//! a runtime timer for every wait (the next request, the server's answer)
+//! showed in profiles of keep-alive traffic; here each wait only computes
+//! its deadline. The timer stays armed at an earlier deadline; when it
+//! fires before the wait's own deadline it is moved there, so a connection
+//! whose waits all end in time touches the timer about once per timeout
+//! period instead of twice per request.
+
+use std::future::Future;
+use std::pin::{Pin, pin};
+use std::task::Poll;
+use std::time::Duration;
+
+use tokio::time::{Instant, Sleep};
+
+use crate::proxy::ProxyError;
+
+pub struct LazyTimer {
+    sleep: Pin<Box<Sleep>>,
+    /// Where `sleep` is armed.
+    armed: Instant,
+}
+
+impl Default for LazyTimer {
+    fn default() -> LazyTimer {
+        // Armed far away: the first wait with a deadline moves it closer.
+        let far = Instant::now() + Duration::from_secs(86_400 * 365);
+        LazyTimer {
+            sleep: Box::pin(tokio::time::sleep_until(far)),
+            armed: far,
+        }
+    }
+}
+
+impl LazyTimer {
+    /// Runs `fut` for at most `ms` milliseconds (no limit with `None`); on
+    /// expiry returns `on_timeout`. Like [`super::within`], a future that
+    /// finishes at its first poll reads no clock.
+    pub async fn within<T, F>(
+        &mut self,
+        ms: Option<u64>,
+        on_timeout: ProxyError,
+        fut: F,
+    ) -> Result<T, ProxyError>
+    where
+        F: Future<Output = Result<T, ProxyError>>,
+    {
+        let Some(ms) = ms else {
+            return fut.await;
+        };
+        let mut fut = pin!(fut);
+        let at_once = std::future::poll_fn(|cx| match fut.as_mut().poll(cx) {
+            Poll::Ready(done) => Poll::Ready(Some(done)),
+            Poll::Pending => Poll::Ready(None),
+        })
+        .await;
+        if let Some(done) = at_once {
+            return done;
+        }
+        let deadline = Instant::now() + Duration::from_millis(ms);
+        if deadline < self.armed {
+            self.arm(deadline);
+        }
+        loop {
+            tokio::select! {
+                biased;
+                done = fut.as_mut() => return done,
+                () = self.sleep.as_mut() => {
+                    if Instant::now() >= deadline {
+                        return Err(on_timeout);
+                    }
+                    // Armed for an earlier wait: move on to this one's end.
+                    self.arm(deadline);
+                }
+            }
+        }
+    }
+
+    fn arm(&mut self, at: Instant) {
+        self.sleep.as_mut().reset(at);
+        self.armed = at;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test(start_paused = true)]
+    async fn a_wait_ends_at_its_own_deadline_whatever_was_armed_before() {
+        let mut timer = LazyTimer::default();
+        // A short wait that ends in time leaves the timer armed early.
+        let quick = timer
+            .within(Some(100), ProxyError::ClientTimeout, async {
+                tokio::time::sleep(Duration::from_millis(10)).await;
+                Ok(1)
+            })
+            .await;
+        assert_eq!(quick, Ok(1));
+        // A later, longer wait is not cut when that early deadline passes.
+        let start = Instant::now();
+        let slow = timer
+            .within(Some(1_000), ProxyError::ServerTimeout, async {
+                tokio::time::sleep(Duration::from_millis(500)).await;
+                Ok(2)
+            })
+            .await;
+        assert_eq!(slow, Ok(2));
+        assert_eq!(start.elapsed(), Duration::from_millis(500));
+        // A wait that never ends is cut at its own deadline.
+        let start = Instant::now();
+        let stuck = timer
+            .within(
+                Some(300),
+                ProxyError::ServerTimeout,
+                std::future::pending::<Result<(), ProxyError>>(),
+            )
+            .await;
+        assert_eq!(stuck, Err(ProxyError::ServerTimeout));
+        assert_eq!(start.elapsed(), Duration::from_millis(300));
+        // A shorter deadline than the armed one moves the timer closer.
+        let start = Instant::now();
+        let long_then_short = timer
+            .within(
+                Some(50),
+                ProxyError::ClientTimeout,
+                std::future::pending::<Result<(), ProxyError>>(),
+            )
+            .await;
+        assert_eq!(long_then_short, Err(ProxyError::ClientTimeout));
+        assert_eq!(start.elapsed(), Duration::from_millis(50));
+        // No limit: no timeout.
+        let free = timer
+            .within(None, ProxyError::ClientTimeout, async { Ok(3) })
+            .await;
+        assert_eq!(free, Ok(3));
+    }
+}
