@@ -1,7 +1,8 @@
-//! `mode tcp` tunnels through the real binary: 64 MiB carried intact both
-//! ways with a half-close, whether the tunnel splices (the default), copies
-//! (`nosplice`), or does one of each (`maxpipes 1`); and the pipes it uses
-//! as `show info` reports them.
+//! Splicing through the real binary: `mode tcp` tunnels carry 64 MiB
+//! intact both ways with a half-close, whether they splice (the default),
+//! copy (`nosplice`), or do one of each (`maxpipes 1`); large HTTP bodies
+//! splice both ways on a kept-alive connection; and `show info` reports
+//! the pipes in use.
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
@@ -171,4 +172,83 @@ fn nosplice_tunnels_use_no_pipe() {
     let _lbd = start_lbd("nopipes", &tunnel_cfg(p, s, &global), p);
     let _a = open_tunnel(p);
     assert_eq!(pipes(&sock), (8, 0, 0));
+}
+
+/// An HTTP server for one connection: each request's body (Content-Length)
+/// is read and summed, and the answer carries `size` pattern bytes with
+/// the upload's sum in `x-sum`.
+fn pattern_server(port: u16, size: usize, requests: usize) -> std::thread::JoinHandle<()> {
+    let listener = std::net::TcpListener::bind(("127.0.0.1", port))
+        .unwrap_or_else(|e| panic!("bind {port}: {e}"));
+    std::thread::spawn(move || {
+        let Ok((s, _)) = listener.accept() else {
+            return;
+        };
+        let mut w = s.try_clone().unwrap_or_else(|e| panic!("{e}"));
+        let mut r = std::io::BufReader::new(s);
+        for _ in 0..requests {
+            let mut length = 0usize;
+            loop {
+                let mut line = String::new();
+                if std::io::BufRead::read_line(&mut r, &mut line).unwrap_or(0) == 0 {
+                    return;
+                }
+                if line == "\r\n" {
+                    break;
+                }
+                if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                    length = v.trim().parse().unwrap_or(0);
+                }
+            }
+            let mut body = vec![0u8; length];
+            r.read_exact(&mut body).unwrap_or_else(|e| panic!("{e}"));
+            let sum = body.iter().fold(0u64, |s, &b| fold(s, b));
+            let mut answer = vec![0u8; size];
+            Pattern::new().fill(&mut answer);
+            let head = format!("HTTP/1.1 200 OK\r\nContent-Length: {size}\r\nX-Sum: {sum}\r\n\r\n");
+            w.write_all(head.as_bytes())
+                .unwrap_or_else(|e| panic!("{e}"));
+            w.write_all(&answer).unwrap_or_else(|e| panic!("{e}"));
+        }
+    })
+}
+
+#[test]
+fn large_http_bodies_splice_both_ways_intact_on_a_kept_alive_connection() {
+    let [p, s] = ports::<2>();
+    const SIZE: usize = 3 << 20;
+    let server = pattern_server(s, SIZE, 2);
+    let sock = std::env::temp_dir().join(format!("lbd-body-pipes-{p}.sock"));
+    let cfg = format!(
+        "global\n    nbthread 1\n    stats socket {} level admin\n{DEFAULTS}    mode http\nfrontend f\n    bind 127.0.0.1:{p}\n    default_backend app\nbackend app\n    server s 127.0.0.1:{s}\n",
+        sock.display()
+    );
+    let _lbd = start_lbd("bodies", &cfg, p);
+    let mut c = connect(p);
+    c.set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let mut upload = vec![0u8; SIZE];
+    let mut pattern = Pattern::new();
+    pattern.fill(&mut upload);
+    let mut r = std::io::BufReader::new(c.try_clone().unwrap_or_else(|e| panic!("{e}")));
+    for _ in 0..2 {
+        let head = format!("POST /up HTTP/1.1\r\nHost: t\r\nContent-Length: {SIZE}\r\n\r\n");
+        c.write_all(head.as_bytes())
+            .unwrap_or_else(|e| panic!("{e}"));
+        c.write_all(&upload).unwrap_or_else(|e| panic!("{e}"));
+        let resp = servers::read_response(&mut r).unwrap_or_else(|| panic!("no response"));
+        assert_eq!(resp.status, 200);
+        let mut want = vec![0u8; SIZE];
+        Pattern::new().fill(&mut want);
+        assert_eq!(resp.body.len(), SIZE);
+        assert!(resp.body == want, "response body differs");
+        assert_eq!(resp.header("x-sum"), Some(pattern.sum.to_string()));
+    }
+    drop(r);
+    drop(c);
+    server.join().unwrap_or_else(|_| panic!("server panicked"));
+    // Both bodies went through pipes, given back once done.
+    let (_, used, free) = pipes(&sock);
+    assert_eq!(used, 0);
+    assert!(free >= 1, "no pipe was used: {free}");
 }

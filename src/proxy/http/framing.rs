@@ -12,6 +12,11 @@ use crate::proxy::ProxyError;
 use crate::proxy::conn;
 use crate::proxy::splice::Pipes;
 
+/// The smallest rest of a body that splices: measured through nginx on
+/// loopback, 1 MiB bodies took about a fifth less CPU spliced, while 64 KiB
+/// ones took as much and came slower, so smaller bodies are copied.
+const SPLICE_MIN_BODY: u64 = 512 * 1024;
+
 /// The plain TCP socket under one end of a body transfer, if there is one:
 /// bodies of known length splice between two of them.
 pub trait Socket {
@@ -89,8 +94,8 @@ impl<R: AsyncRead + Unpin + Socket, W: AsyncWrite + Unpin + Socket> Leg<'_, R, W
     }
 
     /// Forwards exactly `n` bytes; returns the bytes written. What the
-    /// buffer holds goes first; the rest splices when both ends are plain
-    /// TCP and a pipe is free, else goes through the buffer.
+    /// buffer holds goes first; a large rest splices when both ends are
+    /// plain TCP and a pipe is free, else goes through the buffer.
     pub async fn length(&mut self, mut n: u64) -> Result<u64, ProxyError> {
         let total = n;
         if !self.buf.is_empty() && n > 0 {
@@ -99,7 +104,7 @@ impl<R: AsyncRead + Unpin + Socket, W: AsyncWrite + Unpin + Socket> Leg<'_, R, W
             self.buf.consume(take);
             n -= take as u64;
         }
-        if n > 0 {
+        if n >= SPLICE_MIN_BODY {
             n -= self.splice(n).await?;
         }
         while n > 0 {
