@@ -9,7 +9,8 @@
 //! The machine may be shared, so before criterion's runs the bench prints a
 //! summary: the best of a few rounds per case, with the targets interleaved
 //! so that load from elsewhere hits them alike (`STICK_BENCH_ROUNDS`, 3 by
-//! default; 0 skips it).
+//! default, 0 skips it; `STICK_BENCH_CASES=hot` runs only the cases whose
+//! name contains `hot`).
 
 use std::hint::black_box;
 use std::sync::Arc;
@@ -106,24 +107,37 @@ fn fill(t: &dyn Target) {
 }
 
 /// Runs `iters` operations over `span` keys split over the threads;
-/// returns the wall time.
-fn run(t: &Arc<dyn Target>, threads: u64, span: u32, iters: u64) -> Duration {
+/// returns the wall time and the CPU time the threads used.
+fn run(t: &Arc<dyn Target>, threads: u64, span: u32, iters: u64) -> (Duration, Duration) {
     let start = Instant::now();
     let handles: Vec<_> = (0..threads)
         .map(|i| {
             let t = Arc::clone(t);
             std::thread::spawn(move || {
+                let cpu = thread_cpu();
                 let mut next = keys(0x9e37_79b9_7f4a_7c15 * (i + 1), span);
                 for n in 0..iters / threads {
                     t.hit(black_box(next()), 1 + n / 1_000);
                 }
+                thread_cpu().saturating_sub(cpu)
             })
         })
         .collect();
-    for h in handles {
-        h.join().expect("bench thread");
-    }
-    start.elapsed()
+    let cpu = handles
+        .into_iter()
+        .map(|h| h.join().expect("bench thread"))
+        .sum();
+    (start.elapsed(), cpu)
+}
+
+/// CPU time of the calling thread so far (0 if /proc cannot tell): on a
+/// shared machine, time spent descheduled does not count against a target.
+fn thread_cpu() -> Duration {
+    let ns = std::fs::read_to_string("/proc/thread-self/schedstat")
+        .ok()
+        .and_then(|s| s.split_whitespace().next()?.parse().ok())
+        .unwrap_or(0);
+    Duration::from_nanos(ns)
 }
 
 fn rss_bytes() -> Option<u64> {
@@ -147,20 +161,25 @@ const CASES: [(u64, u32, &str); 4] = [
     (THREADS, HOT_KEYS, "2_threads_1K_hot_keys"),
 ];
 
-/// Prints the best ops/s of each target in each case over `rounds`
-/// interleaved rounds.
+/// Prints the best ops/s (wall clock) and ops per CPU second of each
+/// target in each case over `rounds` interleaved rounds.
 fn summary(targets: &[(&str, Arc<dyn Target>)], rounds: usize) {
-    println!("ops/s, best of {rounds} interleaved rounds of {ROUND_OPS} ops:");
-    for (threads, span, label) in CASES {
-        let mut best = vec![0f64; targets.len()];
+    println!(
+        "best of {rounds} interleaved rounds of {ROUND_OPS} ops: M ops/s (wall), M ops per CPU second"
+    );
+    let only = std::env::var("STICK_BENCH_CASES").unwrap_or_default();
+    for (threads, span, label) in CASES.into_iter().filter(|c| c.2.contains(&only)) {
+        let mut best = vec![(0f64, 0f64); targets.len()];
         for _ in 0..rounds {
             for (i, (_, t)) in targets.iter().enumerate() {
-                let secs = run(t, threads, span, ROUND_OPS).as_secs_f64();
-                best[i] = best[i].max(ROUND_OPS as f64 / secs);
+                let (wall, cpu) = run(t, threads, span, ROUND_OPS);
+                let per = |d: Duration| ROUND_OPS as f64 / d.as_secs_f64().max(1e-9) / 1e6;
+                best[i].0 = best[i].0.max(per(wall));
+                best[i].1 = best[i].1.max(per(cpu));
             }
         }
-        for ((name, _), ops) in targets.iter().zip(best) {
-            println!("  {label:<22} {name:<24} {:>6.2} M/s", ops / 1e6);
+        for ((name, _), (wall, cpu)) in targets.iter().zip(best) {
+            println!("  {label:<22} {name:<24} {wall:>6.2} {cpu:>6.2}");
         }
     }
 }
@@ -195,7 +214,7 @@ fn bench_tables(c: &mut Criterion) {
         g.throughput(Throughput::Elements(1));
         for (name, t) in &targets {
             g.bench_function(*name, |b| {
-                b.iter_custom(|iters| run(t, threads, span, iters))
+                b.iter_custom(|iters| run(t, threads, span, iters).0)
             });
         }
         g.finish();

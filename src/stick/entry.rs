@@ -48,6 +48,7 @@ impl<'a> EntryMut<'a> {
 
     /// Adds `n` to a counter, or `n` events to a rate. Returns whether the
     /// type is stored.
+    #[inline]
     pub fn add(&mut self, data_type: DataType, n: u64, now_ms: u64) -> bool {
         self.write(data_type, now_ms, |f, w| data::add(f, w, n, now_ms))
             .is_some()
@@ -116,6 +117,7 @@ impl<'a> EntryMut<'a> {
     }
 
     /// Applies a change to a stored type and re-arms the entry.
+    #[inline]
     fn write<R>(
         &mut self,
         data_type: DataType,
@@ -181,6 +183,7 @@ impl<'t> EntryRef<'t> {
         self.with_locked(|e| e.get(data_type, now_ms)).flatten()
     }
 
+    #[inline]
     pub fn add(&self, data_type: DataType, n: u64, now_ms: u64) -> bool {
         self.with_locked(|e| e.add(data_type, n, now_ms))
             .unwrap_or(false)

@@ -19,6 +19,7 @@ pub enum Probe<'k> {
 impl<'k> Probe<'k> {
     /// The row form of `key` in a table of `key_type`; `None` for a key of
     /// another type (which no table operation accepts).
+    #[inline]
     pub fn new(key_type: KeyType, key: &'k Key) -> Option<Probe<'k>> {
         match (key_type, key) {
             (KeyType::Ip, Key::Ip(v4)) => Some(Probe::Word(u32::from(*v4))),
@@ -33,6 +34,7 @@ impl<'k> Probe<'k> {
 
     /// The key's hash: its high bits choose the shard, its low 32 bits the
     /// home bucket inside the shard.
+    #[inline]
     pub fn hash(&self, hasher: &ahash::RandomState) -> u64 {
         match self {
             Probe::Word(w) => hasher.hash_one(w),
@@ -43,6 +45,7 @@ impl<'k> Probe<'k> {
 
     /// Whether the row's inline key words (and out-of-row bytes) are this
     /// key.
+    #[inline]
     pub fn matches(&self, inline: &[u32], bytes: Option<&[u8]>) -> bool {
         match self {
             Probe::Word(w) => inline.first() == Some(w),

@@ -78,6 +78,7 @@ impl Table {
         &self.spec.name
     }
 
+    #[inline]
     pub fn layout(&self) -> &Layout {
         &self.layout
     }
@@ -127,6 +128,7 @@ impl Table {
 
     /// [`lookup`](Self::lookup) and `f` under one shard lock. `f` must not
     /// call into this table.
+    #[inline]
     pub fn lookup_with<R>(
         &self,
         key: &Key,
@@ -142,6 +144,7 @@ impl Table {
 
     /// [`touch`](Self::touch) and `f` under one shard lock: the cheapest
     /// lookup-and-update. `f` must not call into this table.
+    #[inline]
     pub fn touch_with<R>(
         &self,
         key: &Key,
@@ -203,6 +206,7 @@ impl Table {
 
     // ----- crate-internal: used by entry.rs and dump.rs -----
 
+    #[inline]
     pub(super) fn lock(&self, si: usize) -> MutexGuard<'_, Shard> {
         self.shards[si].lock()
     }
@@ -213,6 +217,7 @@ impl Table {
 
     /// The shard of `key`, the low 32 bits of its hash (its place in the
     /// shard) and its row form; `None` for a key of another type.
+    #[inline]
     pub(super) fn locate<'k>(&self, key: &'k Key) -> Option<(usize, u32, Probe<'k>)> {
         let probe = Probe::new(self.spec.key_type, key)?;
         let hash = probe.hash(&self.hasher);
@@ -226,11 +231,13 @@ impl Table {
     }
 
     /// Sets `exp` back to the table's `expire` from now.
+    #[inline]
     pub(super) fn arm(&self, meta: &mut MetaMut<'_>, now_ms: u64) {
         meta.set_expire_at(now_ms + u64::from(self.spec.expire_ms));
     }
 
     /// Whether an entry is gone for everyone but its trackers.
+    #[inline]
     pub(super) fn is_expired(&self, meta: Meta<'_>, now_ms: u64) -> bool {
         self.spec.expire_ms > 0 && meta.use_cnt() == 0 && meta.expire_at() <= now_ms
     }
@@ -269,6 +276,7 @@ impl Table {
     }
 
     /// The live bucket of `key`, dropping it on the way if it expired.
+    #[inline]
     fn find_live(
         &self,
         shard: &mut Shard,
@@ -284,6 +292,7 @@ impl Table {
         Some(b)
     }
 
+    #[inline]
     fn get_or_create(
         &self,
         shard: &mut Shard,
@@ -296,6 +305,19 @@ impl Table {
             self.arm(&mut shard.entry_mut(b).0, now_ms);
             return Some(b);
         }
+        self.create(shard, si, hash, key, now_ms)
+    }
+
+    /// The slow path of [`get_or_create`](Self::get_or_create): a new key.
+    #[cold]
+    fn create(
+        &self,
+        shard: &mut Shard,
+        si: usize,
+        hash: u32,
+        key: &Probe<'_>,
+        now_ms: u64,
+    ) -> Option<usize> {
         // A little housekeeping on the slow path keeps `used:` honest.
         self.purge_shard(shard, now_ms, 2);
         if !self.reserve() && !self.make_room(shard, si) {
