@@ -102,6 +102,7 @@ impl Layout {
     }
 
     /// The stored field of a type, if stored.
+    #[inline]
     pub fn field(&self, data_type: DataType) -> Option<Field> {
         self.by_type[data_type as usize]
     }
@@ -122,6 +123,7 @@ impl Layout {
     }
 }
 
+#[inline]
 fn load_freq(f: &Field, w: &[u32]) -> FreqState {
     let o = f.offset as usize;
     FreqState {
@@ -131,6 +133,7 @@ fn load_freq(f: &Field, w: &[u32]) -> FreqState {
     }
 }
 
+#[inline]
 fn store_freq(f: &Field, w: &mut [u32], s: FreqState) {
     let o = f.offset as usize;
     w[o] = s.start;
@@ -168,6 +171,7 @@ pub fn read_signed(f: &Field, w: &[u32], now_ms: u64) -> i64 {
 }
 
 /// Adds `n` (events for a rate), wrapping at the type's width.
+#[inline]
 pub fn add(f: &Field, w: &mut [u32], n: u64, now_ms: u64) {
     let o = f.offset as usize;
     match f.kind {

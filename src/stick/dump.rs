@@ -125,7 +125,8 @@ impl Table {
         let keys = match &filter {
             Filter::Key(k) => self
                 .lookup(k, now_ms)
-                .map(|_| (self.shard_index(k) as u32, k.clone()))
+                .and(self.locate(k))
+                .map(|(si, _, _)| (si as u32, k.clone()))
                 .into_iter()
                 .collect(),
             _ => self.snapshot_keys(now_ms),
@@ -150,35 +151,41 @@ impl Table {
         let mut removed = 0;
         for si in 0..self.shard_count() {
             let mut shard = self.lock(si);
-            let doomed: Vec<u32> = (0..shard.capacity())
-                .filter(|&i| self.clearable(&mut shard, i, filter, now_ms))
+            // Removal moves rows: collect handles, then find each again.
+            let doomed: Vec<_> = (0..shard.capacity())
+                .filter(|&b| self.clearable(&shard, b, filter, now_ms))
+                .map(|b| shard.meta(b).handle())
                 .collect();
-            for idx in doomed {
-                self.remove_locked(&mut shard, idx);
-                removed += 1;
+            for h in doomed {
+                if let Some(b) = shard.find_handle(h) {
+                    self.remove_locked(&mut shard, b);
+                    removed += 1;
+                }
             }
         }
         Ok(removed)
     }
 
     fn clear_key(&self, key: &Key, now_ms: u64) -> Result<usize, ClearError> {
-        let mut shard = self.lock(self.shard_index(key));
-        let Some(idx) = shard.find(key) else {
+        let Some((si, hash, probe)) = self.locate(key) else {
             return Ok(0);
         };
-        let meta = shard.meta(idx);
+        let mut shard = self.lock(si);
+        let Some(b) = shard.find(hash, &probe) else {
+            return Ok(0);
+        };
+        let meta = shard.meta(b);
         if meta.use_cnt() > 0 {
             return Err(ClearError::InUse);
         }
         // An expired entry was already gone for everyone: not counted.
         let expired = self.is_expired(meta, now_ms);
-        self.remove_locked(&mut shard, idx);
+        self.remove_locked(&mut shard, b);
         Ok(usize::from(!expired))
     }
 
-    fn clearable(&self, shard: &mut Shard, idx: u32, filter: &Filter, now_ms: u64) -> bool {
-        let (meta, words) = shard.entry_mut(idx);
-        let meta = meta.get();
+    fn clearable(&self, shard: &Shard, b: usize, filter: &Filter, now_ms: u64) -> bool {
+        let (meta, words) = shard.entry(b);
         meta.live() && meta.use_cnt() == 0 && matches(self.layout(), filter, words, now_ms)
     }
 
@@ -187,11 +194,11 @@ impl Table {
         let mut keys = Vec::with_capacity(self.len());
         for si in 0..self.shard_count() {
             let shard = self.lock(si);
-            let live = (0..shard.capacity()).filter(|&i| {
-                let meta = shard.meta(i);
+            let live = (0..shard.capacity()).filter(|&b| {
+                let meta = shard.meta(b);
                 meta.live() && !self.is_expired(meta, now_ms)
             });
-            keys.extend(live.map(|i| (si as u32, shard.key(i))));
+            keys.extend(live.map(|b| (si as u32, shard.key(b))));
         }
         keys.sort_unstable_by(|a, b| a.1.cmp(&b.1));
         keys
@@ -237,15 +244,17 @@ fn copy_entry(
     words: &mut [u32],
     now_ms: u64,
 ) -> Option<Row> {
-    let mut shard = table.lock(si as usize);
-    let idx = shard.find(key)?;
-    let (meta, data) = shard.entry_mut(idx);
-    let meta = meta.get();
+    let (_, hash, probe) = table.locate(key)?;
+    let shard = table.lock(si as usize);
+    let b = shard.find(hash, &probe)?;
+    let (meta, data) = shard.entry(b);
     if table.is_expired(meta, now_ms) || !matches(table.layout(), filter, data, now_ms) {
         return None;
     }
     words.copy_from_slice(data);
-    let id = (u64::from(meta.generation()) << 32) | (u64::from(si) << 24) | u64::from(idx);
+    // Unique among live entries: ids are unique in a shard (until one
+    // wraps around after 2^32 creations there).
+    let id = (u64::from(si) << 32) | u64::from(meta.id());
     Some(Row {
         id,
         use_cnt: meta.use_cnt(),

@@ -3,10 +3,11 @@
 //! [`Tracker`] (an owned handle that pins the entry while a session tracks
 //! it).
 //!
-//! A handle is `(shard, slot, generation)`. Each handle operation takes the
-//! shard lock for a few loads and stores and checks the generation: an
-//! [`EntryRef`] whose entry was evicted, expired or cleared since reads as
-//! `None` and ignores writes. A [`Tracker`]'s entry cannot go away (a use
+//! A handle is `(shard, key hash, entry id)`. Each handle operation takes
+//! the shard lock, finds the entry again by probing from its hash (rows
+//! move, see shard.rs) and does a few loads and stores: an [`EntryRef`]
+//! whose entry was evicted, expired or cleared since finds nothing, reads
+//! as `None` and ignores writes. A [`Tracker`]'s entry cannot go away (a use
 //! count above 0 blocks eviction, expiry and `clear table`). Several
 //! operations can share one lock with [`EntryRef::with_locked`] or
 //! [`Table::touch_with`].
@@ -19,7 +20,7 @@ use std::sync::Arc;
 
 use super::data::{self, Field};
 use super::key::Key;
-use super::shard::MetaMut;
+use super::shard::{Handle, MetaMut};
 use super::spec::DataType;
 use super::table::Table;
 
@@ -47,6 +48,7 @@ impl<'a> EntryMut<'a> {
 
     /// Adds `n` to a counter, or `n` events to a rate. Returns whether the
     /// type is stored.
+    #[inline]
     pub fn add(&mut self, data_type: DataType, n: u64, now_ms: u64) -> bool {
         self.write(data_type, now_ms, |f, w| data::add(f, w, n, now_ms))
             .is_some()
@@ -115,6 +117,7 @@ impl<'a> EntryMut<'a> {
     }
 
     /// Applies a change to a stored type and re-arms the entry.
+    #[inline]
     fn write<R>(
         &mut self,
         data_type: DataType,
@@ -151,17 +154,15 @@ impl<'a> EntryMut<'a> {
 pub struct EntryRef<'t> {
     table: &'t Table,
     shard: u32,
-    slot: u32,
-    generation: u32,
+    handle: Handle,
 }
 
 impl<'t> EntryRef<'t> {
-    pub(super) fn new(table: &'t Table, shard: u32, slot: u32, generation: u32) -> Self {
+    pub(super) fn new(table: &'t Table, shard: u32, handle: Handle) -> Self {
         EntryRef {
             table,
             shard,
-            slot,
-            generation,
+            handle,
         }
     }
 
@@ -173,7 +174,8 @@ impl<'t> EntryRef<'t> {
     /// the one this handle names. `f` must not call into the same table.
     pub fn with_locked<R>(&self, f: impl FnOnce(&mut EntryMut<'_>) -> R) -> Option<R> {
         let mut shard = self.table.lock(self.shard as usize);
-        let (meta, data) = shard.entry_checked(self.slot, self.generation)?;
+        let b = shard.find_handle(self.handle)?;
+        let (meta, data) = shard.entry_mut(b);
         Some(f(&mut EntryMut::new(self.table, meta, data)))
     }
 
@@ -181,6 +183,7 @@ impl<'t> EntryRef<'t> {
         self.with_locked(|e| e.get(data_type, now_ms)).flatten()
     }
 
+    #[inline]
     pub fn add(&self, data_type: DataType, n: u64, now_ms: u64) -> bool {
         self.with_locked(|e| e.add(data_type, n, now_ms))
             .unwrap_or(false)
@@ -229,9 +232,9 @@ impl<'t> EntryRef<'t> {
 
     /// The entry's key (cloned).
     pub fn key(&self) -> Option<Key> {
-        let mut shard = self.table.lock(self.shard as usize);
-        shard.entry_checked(self.slot, self.generation)?;
-        Some(shard.key(self.slot))
+        let shard = self.table.lock(self.shard as usize);
+        let b = shard.find_handle(self.handle)?;
+        Some(shard.key(b))
     }
 }
 
@@ -239,7 +242,7 @@ impl std::fmt::Debug for EntryRef<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("EntryRef")
             .field("table", &self.table.name())
-            .field("slot", &(self.shard, self.slot, self.generation))
+            .field("entry", &(self.shard, self.handle))
             .finish()
     }
 }
@@ -250,23 +253,21 @@ impl std::fmt::Debug for EntryRef<'_> {
 pub struct Tracker {
     table: Arc<Table>,
     shard: u32,
-    slot: u32,
-    generation: u32,
+    handle: Handle,
 }
 
 impl Tracker {
-    pub(super) fn new(table: Arc<Table>, shard: u32, slot: u32, generation: u32) -> Tracker {
+    pub(super) fn new(table: Arc<Table>, shard: u32, handle: Handle) -> Tracker {
         Tracker {
             table,
             shard,
-            slot,
-            generation,
+            handle,
         }
     }
 
     /// The tracked entry, for data operations.
     pub fn entry(&self) -> EntryRef<'_> {
-        EntryRef::new(&self.table, self.shard, self.slot, self.generation)
+        EntryRef::new(&self.table, self.shard, self.handle)
     }
 
     pub fn table(&self) -> &Arc<Table> {
@@ -279,14 +280,15 @@ impl Drop for Tracker {
     /// (if it expired meanwhile, the next purge or access removes it).
     fn drop(&mut self) {
         let mut shard = self.table.lock(self.shard as usize);
-        let Some((mut meta, _)) = shard.entry_checked(self.slot, self.generation) else {
+        let Some(b) = shard.find_handle(self.handle) else {
             debug_assert!(false, "a tracked entry cannot be removed");
             return;
         };
+        let (mut meta, _) = shard.entry_mut(b);
         let left = meta.get().use_cnt().saturating_sub(1);
         meta.set_use_cnt(left);
         if left == 0 {
-            shard.enqueue(self.slot);
+            shard.enqueue(b);
         }
     }
 }

@@ -1,82 +1,85 @@
 //! Expiry and eviction order of a shard's entries.
 //!
-//! Each shard keeps a min-heap of `(stamp, slot)` packed into one `u64`. The
-//! stamp is a lower bound of the slot's `expire_at` (for tables without
-//! `expire`, of its last-touch time), so the heap is ordered by "least
-//! recently re-armed first", which is both the expiry order and HAProxy's
-//! eviction order (it trashes the oldest entries of its expiry tree).
+//! Each shard keeps a min-heap of `(stamp, handle)`. The stamp is a lower
+//! bound of the entry's `expire_at` (for tables without `expire`, of its
+//! last-touch time), so the heap is ordered by "least recently re-armed
+//! first", which is both the expiry order and HAProxy's eviction order (it
+//! trashes the oldest entries of its expiry tree). A handle names an entry
+//! for as long as it lives, even if its row moves (shard.rs uses the key
+//! hash and a per-shard entry id).
 //!
-//! Re-arming an entry only stores its new `expire_at` in the slot: the heap
+//! Re-arming an entry only stores its new `expire_at` in the row: the heap
 //! is not touched on the hot path. When a popped stamp is older than the
-//! slot's `expire_at`, the slot is pushed back with its current date (the
-//! lazy requeue HAProxy's expiry task also does). Invariants:
+//! entry's `expire_at`, it is pushed back with its current date (the lazy
+//! requeue HAProxy's expiry task also does). Invariants:
 //!
-//! * a slot index has at most one heap element (`Slot::queued`), even across
-//!   free and reuse, so the heap never outgrows the slab;
-//! * a live slot with `use_cnt == 0` is queued; an in-use slot may be dropped
-//!   from the heap when popped, and is queued again on release.
+//! * a live entry has at most one heap element (its `queued` flag);
+//! * a live entry with `use_cnt == 0` is queued; an in-use entry may be
+//!   dropped from the heap when popped, and is queued again on release;
+//! * an element whose entry is gone is dropped when popped (the shard
+//!   rebuilds the heap when such elements pile up).
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
-/// Bits of the packed element that hold the slot index: 16M slots a shard.
-pub const SLOT_BITS: u32 = 24;
-/// The largest slot index a shard may hold.
-pub const MAX_SLOTS: usize = 1 << SLOT_BITS;
-/// Stamps are clamped to 40 bits of milliseconds (about 34 years of uptime).
-const MAX_STAMP: u64 = (1 << (64 - SLOT_BITS)) - 1;
-
-/// What the queue needs to know about the shard's slots.
-pub trait Slots {
-    fn live(&self, idx: u32) -> bool;
-    fn in_use(&self, idx: u32) -> bool;
-    fn expire_at(&self, idx: u32) -> u64;
-    fn queued(&self, idx: u32) -> bool;
-    fn set_queued(&mut self, idx: u32, queued: bool);
+/// What the queue needs to know about the shard's entries, by handle.
+pub trait Slots<H = u32> {
+    fn live(&self, handle: H) -> bool;
+    fn in_use(&self, handle: H) -> bool;
+    fn expire_at(&self, handle: H) -> u64;
+    fn queued(&self, handle: H) -> bool;
+    fn set_queued(&mut self, handle: H, queued: bool);
 }
 
-/// The shard's heap of `(stamp, slot)`.
-#[derive(Debug, Default)]
-pub struct ExpiryQueue {
-    heap: BinaryHeap<Reverse<u64>>,
+/// The shard's heap of `(stamp, handle)`.
+#[derive(Debug)]
+pub struct ExpiryQueue<H = u32> {
+    heap: BinaryHeap<Reverse<(u64, H)>>,
 }
 
-impl ExpiryQueue {
-    /// Queues `idx` at `stamp` unless it already has an element (whose stamp
-    /// is then older, and is fixed lazily when popped).
-    pub fn enqueue(&mut self, slots: &mut impl Slots, idx: u32, stamp: u64) {
-        if !slots.queued(idx) {
-            slots.set_queued(idx, true);
-            self.push(idx, stamp);
+impl<H: Ord> Default for ExpiryQueue<H> {
+    fn default() -> Self {
+        ExpiryQueue {
+            heap: BinaryHeap::new(),
+        }
+    }
+}
+
+impl<H: Copy + Ord> ExpiryQueue<H> {
+    /// Queues `handle` at `stamp` unless it already has an element (whose
+    /// stamp is then older, and is fixed lazily when popped).
+    pub fn enqueue(&mut self, slots: &mut impl Slots<H>, handle: H, stamp: u64) {
+        if !slots.queued(handle) {
+            slots.set_queued(handle, true);
+            self.push(handle, stamp);
         }
     }
 
-    /// The next slot to remove: the live unused slot with the oldest date,
+    /// The next entry to remove: the live unused entry with the oldest date,
     /// if that date is at most `deadline` (`None`: any date, for eviction).
-    /// The returned slot is no longer queued; the caller must free it.
-    pub fn next_victim(&mut self, slots: &mut impl Slots, deadline: Option<u64>) -> Option<u32> {
-        while let Some(&Reverse(packed)) = self.heap.peek() {
-            let (stamp, idx) = unpack(packed);
+    /// The returned entry is no longer queued; the caller must free it.
+    pub fn next_victim(&mut self, slots: &mut impl Slots<H>, deadline: Option<u64>) -> Option<H> {
+        while let Some(&Reverse((stamp, handle))) = self.heap.peek() {
             if deadline.is_some_and(|d| stamp > d) {
                 return None;
             }
             self.heap.pop();
-            if !slots.live(idx) || slots.in_use(idx) {
-                // Freed, or pinned by a tracker: queued again on release.
-                slots.set_queued(idx, false);
-            } else if slots.expire_at(idx) > stamp {
+            if !slots.live(handle) || slots.in_use(handle) {
+                // Removed since it was queued, or pinned by a tracker:
+                // queued again on release.
+                slots.set_queued(handle, false);
+            } else if slots.expire_at(handle) > stamp {
                 // Re-armed since it was queued.
-                self.push(idx, slots.expire_at(idx));
+                self.push(handle, slots.expire_at(handle));
             } else {
-                slots.set_queued(idx, false);
-                return Some(idx);
+                slots.set_queued(handle, false);
+                return Some(handle);
             }
         }
         None
     }
 
-    /// Heap elements.
-    #[cfg(test)]
+    /// Heap elements, live or not.
     pub fn len(&self) -> usize {
         self.heap.len()
     }
@@ -86,20 +89,26 @@ impl ExpiryQueue {
         self.heap.is_empty()
     }
 
-    fn push(&mut self, idx: u32, stamp: u64) {
-        debug_assert!((idx as usize) < MAX_SLOTS);
-        self.heap.push(Reverse(
-            (stamp.min(MAX_STAMP) << SLOT_BITS) | u64::from(idx),
-        ));
+    /// Drops every element and makes room for `capacity`, before
+    /// re-queueing the live entries.
+    pub fn reset(&mut self, capacity: usize) {
+        self.heap = BinaryHeap::with_capacity(capacity);
     }
-}
 
-fn unpack(packed: u64) -> (u64, u32) {
-    // The mask keeps 24 bits, which fit a u32.
-    (
-        packed >> SLOT_BITS,
-        (packed & (MAX_SLOTS as u64 - 1)) as u32,
-    )
+    /// Adds an element without looking at the queued flag (for a rebuild
+    /// that already cleared the heap and sets the flags itself).
+    pub fn push_unchecked(&mut self, handle: H, stamp: u64) {
+        self.push(handle, stamp);
+    }
+
+    fn push(&mut self, handle: H, stamp: u64) {
+        if self.heap.len() == self.heap.capacity() {
+            // Grow by an eighth rather than doubling: a full table's queues
+            // then waste at most ~12% of their elements, not up to half.
+            self.heap.reserve_exact((self.heap.len() / 8).max(64));
+        }
+        self.heap.push(Reverse((stamp, handle)));
+    }
 }
 
 #[cfg(test)]

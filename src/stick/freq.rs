@@ -58,11 +58,13 @@ impl FreqState {
 
 /// Periods are at least 1 ms (no division by zero) and at most 2^31 - 1 ms
 /// (so two periods still fit in a `u32` tick difference).
+#[inline]
 pub fn clamp_period(period_ms: u32) -> u32 {
     period_ms.clamp(1, MAX_PERIOD_MS)
 }
 
 /// Milliseconds from `start` to `now`, with a small negative lag read as 0.
+#[inline]
 fn elapsed(start: u32, now: u32) -> u64 {
     let e = now.wrapping_sub(start);
     if e > u32::MAX - SKEW_MS {
@@ -94,6 +96,7 @@ pub fn value(s: FreqState, period_ms: u32, now: u32) -> u64 {
 }
 
 /// The state after `inc` events at `now`.
+#[inline]
 pub fn add(s: FreqState, period_ms: u32, now: u32, inc: u32) -> FreqState {
     let period = clamp_period(period_ms);
     let elapsed = elapsed(s.start, now);
@@ -130,6 +133,7 @@ pub fn set(now: u32, value: u32) -> FreqState {
 }
 
 /// A `u32` tick from the process clock's milliseconds (wrapping on purpose).
+#[inline]
 pub fn tick(now_ms: u64) -> u32 {
     now_ms as u32
 }

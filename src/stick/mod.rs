@@ -18,7 +18,9 @@
 //!   `from_bytes`) or text (`parse`, `parse_lenient`), printed as `show
 //!   table` does and ordered as it lists them.
 //! * freq.rs: the rate counter's pure math; data.rs: per-entry storage;
-//!   expiry.rs: expiry and eviction order; shard.rs: one locked shard.
+//!   expiry.rs: expiry and eviction order; shard.rs: one locked shard, an
+//!   open-addressing table whose buckets are the entries; rowkey.rs: keys
+//!   inside rows.
 //!
 //! Time is always passed in as `now_ms` (`crate::clock::now_ms()` in the
 //! workers), so tests never sleep.
@@ -29,8 +31,8 @@ pub mod entry;
 mod expiry;
 pub mod freq;
 pub mod key;
-mod keymap;
 pub mod registry;
+mod rowkey;
 mod shard;
 pub mod spec;
 pub mod table;

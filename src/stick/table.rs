@@ -24,9 +24,9 @@ use parking_lot::{Mutex, MutexGuard};
 
 use super::data::Layout;
 use super::entry::{EntryMut, EntryRef, Tracker};
-use super::expiry::MAX_SLOTS;
 use super::key::Key;
-use super::shard::{META_WORDS, Meta, MetaMut, Shard};
+use super::rowkey::Probe;
+use super::shard::{Meta, MetaMut, Shard};
 use super::spec::{DataType, TableSpec};
 
 /// Largest number of shards; tables under 2048 entries have one shard, so
@@ -57,9 +57,10 @@ impl Table {
     pub fn new(spec: TableSpec) -> Table {
         let shards = shard_count(spec.size);
         let layout = Layout::new(&spec);
+        let share = shard_share(spec.size as usize, shards);
         Table {
             shards: (0..shards)
-                .map(|_| CachePadded::new(Mutex::new(Shard::new(spec.key_type, &layout))))
+                .map(|_| CachePadded::new(Mutex::new(Shard::new(spec.key_type, &layout, share))))
                 .collect(),
             shard_bits: shards.trailing_zeros(),
             hasher: ahash::RandomState::new(),
@@ -77,6 +78,7 @@ impl Table {
         &self.spec.name
     }
 
+    #[inline]
     pub fn layout(&self) -> &Layout {
         &self.layout
     }
@@ -109,48 +111,50 @@ impl Table {
     /// The entry of `key`, if present and not expired. Read-only: no
     /// creation, no re-arm (for `src_get_gpc0`, `src_conn_rate`, ...).
     pub fn lookup(&self, key: &Key, now_ms: u64) -> Option<EntryRef<'_>> {
-        let si = self.shard_index(key);
+        let (si, hash, probe) = self.locate(key)?;
         let mut shard = self.lock(si);
-        let idx = self.find_live(&mut shard, key, now_ms)?;
-        Some(self.entry_ref(si, idx, shard.meta(idx).generation()))
+        let b = self.find_live(&mut shard, hash, &probe, now_ms)?;
+        Some(self.entry_ref(si, shard.meta(b)))
     }
 
     /// The entry of `key`, created if missing, re-armed. `None` when the key
     /// is new and the table full and `nopurge`.
     pub fn touch(&self, key: &Key, now_ms: u64) -> Option<EntryRef<'_>> {
-        let si = self.shard_index(key);
+        let (si, hash, probe) = self.locate(key)?;
         let mut shard = self.lock(si);
-        let idx = self.get_or_create(&mut shard, si, key, now_ms)?;
-        Some(self.entry_ref(si, idx, shard.meta(idx).generation()))
+        let b = self.get_or_create(&mut shard, si, hash, &probe, now_ms)?;
+        Some(self.entry_ref(si, shard.meta(b)))
     }
 
     /// [`lookup`](Self::lookup) and `f` under one shard lock. `f` must not
     /// call into this table.
+    #[inline]
     pub fn lookup_with<R>(
         &self,
         key: &Key,
         now_ms: u64,
         f: impl FnOnce(&mut EntryMut<'_>) -> R,
     ) -> Option<R> {
-        let si = self.shard_index(key);
+        let (si, hash, probe) = self.locate(key)?;
         let mut shard = self.lock(si);
-        let idx = self.find_live(&mut shard, key, now_ms)?;
-        let (meta, data) = shard.entry_mut(idx);
+        let b = self.find_live(&mut shard, hash, &probe, now_ms)?;
+        let (meta, data) = shard.entry_mut(b);
         Some(f(&mut EntryMut::new(self, meta, data)))
     }
 
     /// [`touch`](Self::touch) and `f` under one shard lock: the cheapest
     /// lookup-and-update. `f` must not call into this table.
+    #[inline]
     pub fn touch_with<R>(
         &self,
         key: &Key,
         now_ms: u64,
         f: impl FnOnce(&mut EntryMut<'_>) -> R,
     ) -> Option<R> {
-        let si = self.shard_index(key);
+        let (si, hash, probe) = self.locate(key)?;
         let mut shard = self.lock(si);
-        let idx = self.get_or_create(&mut shard, si, key, now_ms)?;
-        let (meta, data) = shard.entry_mut(idx);
+        let b = self.get_or_create(&mut shard, si, hash, &probe, now_ms)?;
+        let (meta, data) = shard.entry_mut(b);
         Some(f(&mut EntryMut::new(self, meta, data)))
     }
 
@@ -160,13 +164,13 @@ impl Table {
     /// [`EntryRef::count_connection`], because HAProxy does it only for
     /// `tcp-request connection` tracking.
     pub fn track(self: &Arc<Self>, key: &Key, now_ms: u64) -> Option<Tracker> {
-        let si = self.shard_index(key);
+        let (si, hash, probe) = self.locate(key)?;
         let mut shard = self.lock(si);
-        let idx = self.get_or_create(&mut shard, si, key, now_ms)?;
-        let (mut meta, _) = shard.entry_mut(idx);
-        let generation = meta.get().generation();
+        let b = self.get_or_create(&mut shard, si, hash, &probe, now_ms)?;
+        let (mut meta, _) = shard.entry_mut(b);
+        let handle = meta.get().handle();
         meta.set_use_cnt(meta.get().use_cnt() + 1);
-        Some(Tracker::new(Arc::clone(self), si as u32, idx, generation))
+        Some(Tracker::new(Arc::clone(self), si as u32, handle))
     }
 
     /// `set table <t> key <k> data.<type> <value>`: creates or re-arms the
@@ -193,16 +197,16 @@ impl Table {
             .sum()
     }
 
-    /// Estimated memory per entry in bytes: row (bookkeeping and data
-    /// words), key index (at the map's 7/8 maximum load), queue element and
-    /// its flag.
+    /// Estimated memory per entry of a full table in bytes: its row
+    /// (bookkeeping, inline key and data words) at the shards' highest load,
+    /// and its expiry queue element.
     pub fn bytes_per_entry(&self) -> usize {
-        let key = self.lock(0).bytes_per_key();
-        4 * (META_WORDS + self.layout.words()) + key + 8 + 1
+        self.lock(0).bytes_per_entry()
     }
 
     // ----- crate-internal: used by entry.rs and dump.rs -----
 
+    #[inline]
     pub(super) fn lock(&self, si: usize) -> MutexGuard<'_, Shard> {
         self.shards[si].lock()
     }
@@ -211,20 +215,29 @@ impl Table {
         self.shards.len()
     }
 
-    pub(super) fn shard_index(&self, key: &Key) -> usize {
-        if self.shard_bits == 0 {
-            return 0;
-        }
-        // High bits: the map inside the shard uses its own hasher anyway.
-        (self.hasher.hash_one(key) >> (64 - self.shard_bits)) as usize
+    /// The shard of `key`, the low 32 bits of its hash (its place in the
+    /// shard) and its row form; `None` for a key of another type.
+    #[inline]
+    pub(super) fn locate<'k>(&self, key: &'k Key) -> Option<(usize, u32, Probe<'k>)> {
+        let probe = Probe::new(self.spec.key_type, key)?;
+        let hash = probe.hash(&self.hasher);
+        // High bits choose the shard, low bits the bucket inside it.
+        let si = if self.shard_bits == 0 {
+            0
+        } else {
+            (hash >> (64 - self.shard_bits)) as usize
+        };
+        Some((si, hash as u32, probe))
     }
 
     /// Sets `exp` back to the table's `expire` from now.
+    #[inline]
     pub(super) fn arm(&self, meta: &mut MetaMut<'_>, now_ms: u64) {
         meta.set_expire_at(now_ms + u64::from(self.spec.expire_ms));
     }
 
     /// Whether an entry is gone for everyone but its trackers.
+    #[inline]
     pub(super) fn is_expired(&self, meta: Meta<'_>, now_ms: u64) -> bool {
         self.spec.expire_ms > 0 && meta.use_cnt() == 0 && meta.expire_at() <= now_ms
     }
@@ -238,9 +251,9 @@ impl Table {
         }
     }
 
-    /// Frees a slot found by key (not by the queue), keeping `used` right.
-    pub(super) fn remove_locked(&self, shard: &mut Shard, idx: u32) {
-        shard.remove(idx);
+    /// Frees a bucket found by key (not by the queue), keeping `used` right.
+    pub(super) fn remove_locked(&self, shard: &mut Shard, b: usize) {
+        shard.remove(b);
         self.used.fetch_sub(1, Ordering::Relaxed);
     }
 
@@ -251,43 +264,67 @@ impl Table {
             return 0;
         }
         let mut n = 0;
-        while n < limit && shard.pop_victim(Some(now_ms)).is_some() {
+        while n < limit && shard.pop_victim(Some(now_ms)) {
             self.used.fetch_sub(1, Ordering::Relaxed);
             n += 1;
         }
         n
     }
 
-    fn entry_ref(&self, si: usize, idx: u32, generation: u32) -> EntryRef<'_> {
-        EntryRef::new(self, si as u32, idx, generation)
+    fn entry_ref(&self, si: usize, meta: Meta<'_>) -> EntryRef<'_> {
+        EntryRef::new(self, si as u32, meta.handle())
     }
 
-    /// The live index of `key`, dropping it on the way if it expired.
-    fn find_live(&self, shard: &mut Shard, key: &Key, now_ms: u64) -> Option<u32> {
-        let idx = shard.find(key)?;
-        if self.is_expired(shard.meta(idx), now_ms) {
-            self.remove_locked(shard, idx);
+    /// The live bucket of `key`, dropping it on the way if it expired.
+    #[inline]
+    fn find_live(
+        &self,
+        shard: &mut Shard,
+        hash: u32,
+        key: &Probe<'_>,
+        now_ms: u64,
+    ) -> Option<usize> {
+        let b = shard.find(hash, key)?;
+        if self.is_expired(shard.meta(b), now_ms) {
+            self.remove_locked(shard, b);
             return None;
         }
-        Some(idx)
+        Some(b)
     }
 
-    fn get_or_create(&self, shard: &mut Shard, si: usize, key: &Key, now_ms: u64) -> Option<u32> {
-        if let Some(idx) = self.find_live(shard, key, now_ms) {
-            self.arm(&mut shard.entry_mut(idx).0, now_ms);
-            return Some(idx);
+    #[inline]
+    fn get_or_create(
+        &self,
+        shard: &mut Shard,
+        si: usize,
+        hash: u32,
+        key: &Probe<'_>,
+        now_ms: u64,
+    ) -> Option<usize> {
+        if let Some(b) = self.find_live(shard, hash, key, now_ms) {
+            self.arm(&mut shard.entry_mut(b).0, now_ms);
+            return Some(b);
         }
+        self.create(shard, si, hash, key, now_ms)
+    }
+
+    /// The slow path of [`get_or_create`](Self::get_or_create): a new key.
+    #[cold]
+    fn create(
+        &self,
+        shard: &mut Shard,
+        si: usize,
+        hash: u32,
+        key: &Probe<'_>,
+        now_ms: u64,
+    ) -> Option<usize> {
         // A little housekeeping on the slow path keeps `used:` honest.
         self.purge_shard(shard, now_ms, 2);
         if !self.reserve() && !self.make_room(shard, si) {
             return None;
         }
         let expire_at = now_ms + u64::from(self.spec.expire_ms);
-        let idx = shard.insert(key, expire_at, &self.layout, now_ms);
-        if idx.is_none() {
-            self.used.fetch_sub(1, Ordering::Relaxed);
-        }
-        idx
+        Some(shard.insert(hash, key, expire_at, &self.layout, now_ms))
     }
 
     /// Counts one more entry if the table has room.
@@ -307,27 +344,32 @@ impl Table {
         if self.spec.nopurge {
             return false;
         }
-        if shard.pop_victim(None).is_some() {
+        if shard.pop_victim(None) {
             return true;
         }
         (1..self.shards.len()).any(|d| {
             let other = (si + d) % self.shards.len();
             self.shards[other]
                 .try_lock()
-                .is_some_and(|mut s| s.pop_victim(None).is_some())
+                .is_some_and(|mut s| s.pop_victim(None))
         })
     }
 }
 
 /// Shards for a table of `size` entries: one per 1024 entries, a power of
-/// two, at most [`MAX_SHARDS`], and enough that each fits its slot indexes.
+/// two, at most [`MAX_SHARDS`].
 fn shard_count(size: u32) -> usize {
-    let by_size = (size as usize / 1024)
+    (size as usize / 1024)
         .clamp(1, MAX_SHARDS)
         .next_power_of_two()
-        .min(MAX_SHARDS);
-    let needed = (size as usize).div_ceil(MAX_SLOTS).next_power_of_two();
-    by_size.max(needed)
+        .min(MAX_SHARDS)
+}
+
+/// Entries one shard should expect at most in a full table: its even share
+/// plus three standard deviations of the hashing's spread.
+fn shard_share(size: usize, shards: usize) -> usize {
+    let even = size.div_ceil(shards);
+    even + 3 * even.isqrt() + 16
 }
 
 impl std::fmt::Debug for Table {
