@@ -194,19 +194,34 @@ fn entries_expire_and_the_flag_goes_with_them() {
 fn a_full_table_evicts_the_least_recently_used_entry() {
     let [fe, be] = ports();
     let _backend = servers::http("app", be);
+    let sock = std::env::temp_dir().join(format!("lbd-evict-{fe}.sock"));
     let cfg = format!(
-        "{DEFAULTS}\nfrontend www\n    mode http\n    bind 127.0.0.1:{fe}\n    stick-table type ip size 2 expire 1m store gpc0\n    http-request track-sc0 src\n    http-request sc-inc-gpc0(0) if {{ path /flag }}\n    http-request deny if {{ sc0_get_gpc0 gt 0 }}\n    default_backend app\n\nbackend app\n    mode http\n    server s1 127.0.0.1:{be}\n"
+        "global\n    stats socket {}\n{DEFAULTS}\nfrontend www\n    mode http\n    bind 127.0.0.1:{fe}\n    stick-table type ip size 2 expire 1m store gpc0\n    http-request track-sc0 src\n    http-request sc-inc-gpc0(0) if {{ path /flag }}\n    http-request deny if {{ sc0_get_gpc0 gt 0 }}\n    default_backend app\n\nbackend app\n    mode http\n    server s1 127.0.0.1:{be}\n",
+        sock.display()
     );
     let _lbd = start_lbd("eviction", &cfg, fe);
     let (a, b, c) = ([127, 0, 0, 10], [127, 0, 0, 11], [127, 0, 0, 12]);
     assert_eq!(status(&request_from(a, fe, "t", "/flag")), Some(403));
     assert_eq!(status(&request_from(a, fe, "t", "/")), Some(403));
+    // An entry a live session still tracks is never evicted: wait until
+    // lbd has closed the sessions (HAProxy's "use=0"). Waiting between a
+    // and b also keeps their last uses in different milliseconds, the
+    // resolution of the eviction order.
+    let all_released = |n: usize| {
+        servers::wait_for(|| {
+            let table = crate::api::socat(&sock, "show table www\n");
+            table.matches(" use=0 ").count() == n
+        })
+    };
+    assert!(all_released(1), "a's session never ended");
     assert_eq!(status(&request_from(b, fe, "t", "/")), Some(200));
+    assert!(all_released(2), "b's session never ended");
     // A third key pushes out the least recently used one: a's entry.
     assert_eq!(status(&request_from(c, fe, "t", "/")), Some(200));
     assert_eq!(
         status(&request_from(a, fe, "t", "/")),
         Some(200),
-        "a's flag was evicted"
+        "a's flag was evicted:\n{}",
+        crate::api::socat(&sock, "show table www\n")
     );
 }
