@@ -197,4 +197,6 @@ impl<'a> Candidates<'a> {
 }
 
 #[cfg(test)]
+mod hash_tests;
+#[cfg(test)]
 mod tests;
