@@ -430,3 +430,62 @@ fn full_server_keeps_its_slots_and_passes_the_pick_on() {
     let other = IpAddr::V4(Ipv4Addr::new(10, 0, 0, 2)); // % 3 = 0
     assert_eq!(pick(&b, &p, other, None), Pick::Server(0));
 }
+
+/// `hash-type map-based sdbm avalanche`, `balance source`, 251 servers of
+/// weight 1 (the map is then the identity, so the server is the hash
+/// modulo 251): client address (PROXY TCP4) → server.
+const AVALANCHE_SOURCE_251: &[(u32, u32)] = &[
+    (0x3c6da5d7, 25),
+    (0x4da4f9fc, 223),
+    (0x1a6916c7, 53),
+    (0xb8a1abcd, 198),
+    (0x656412a9, 213),
+    (0x7a97c643, 95),
+    (0x27ac435a, 71),
+    (0x1710cf53, 62),
+    (0x11072231, 227),
+    (0x0512bd13, 3),
+];
+
+#[test]
+fn hash_functions_and_avalanche() {
+    assert_eq!(sdbm(b""), 0);
+    assert_eq!(sdbm(b"a"), 97);
+    assert_eq!(sdbm(b"ab"), 97 * 65599 + 98);
+    assert_eq!(hash::djb2(b""), 5381);
+    assert_eq!(hash::djb2(b"a"), 5381 * 33 + 97);
+    assert_eq!(hash::crc32(b"123456789"), 0xcbf4_3926);
+    for &(addr, server) in AVALANCHE_SOURCE_251 {
+        assert_eq!(hash::avalanche(addr) % 251, server, "{addr:#x}");
+    }
+}
+
+#[test]
+fn hash_type_reaches_the_pick() {
+    use crate::compile::program::{HashFunction, HashType};
+    let mut p = backend(Balance::Source, &[1; 251]);
+    p.hash_type = HashType {
+        function: HashFunction::Sdbm,
+        avalanche: true,
+    };
+    let b = Balancer::new(&p);
+    for &(addr, want) in AVALANCHE_SOURCE_251 {
+        let client = IpAddr::V4(Ipv4Addr::from(addr));
+        assert_eq!(pick(&b, &p, client, None), Pick::Server(want));
+    }
+    // djb2 on the uri key: the same map slot as the bare function gives.
+    let mut p = backend(uri(false, 0, 0), &[1, 2, 3]);
+    p.hash_type = HashType {
+        function: HashFunction::Djb2,
+        avalanche: false,
+    };
+    let b = Balancer::new(&p);
+    let slots = map::build(&[1, 2, 3]);
+    for path in ["/a", "/b/c", "/dd?e"] {
+        let r = get(path);
+        let key = hash::uri_key(&r, false, 0, 0);
+        let want = slots[hash::djb2(key) as usize % slots.len()];
+        let got = pick(&b, &p, IpAddr::V4(Ipv4Addr::LOCALHOST), Some(&r));
+        assert_eq!(got, Pick::Server(want), "{path}");
+    }
+}

@@ -17,7 +17,7 @@ use std::sync::atomic::Ordering;
 
 use parking_lot::Mutex;
 
-use crate::compile::program::{Balance, Proxy, Server};
+use crate::compile::program::{Balance, HashType, Proxy, Server};
 use crate::rules::message::RequestHead;
 
 pub use hash::sdbm;
@@ -45,6 +45,7 @@ pub enum Pick {
 #[derive(Debug)]
 pub struct Balancer {
     algo: Balance,
+    hash_type: HashType,
     /// Smooth weighted round robin state (`roundrobin`, and the fallback of
     /// the hash algorithms when their key is missing). The lock is held for a
     /// few hundred nanoseconds, never across an await.
@@ -63,6 +64,7 @@ impl Balancer {
         let n = backend.servers.len();
         Balancer {
             algo: backend.balance.clone(),
+            hash_type: backend.hash_type,
             rr: Mutex::new(rr::SmoothRr::new(n)),
             static_rr: Mutex::new(rr::SmoothRr::new(n)),
             cursor: std::sync::atomic::AtomicUsize::new(0),
@@ -92,16 +94,19 @@ impl Balancer {
             Balance::LeastConn => leastconn::pick(&cands, &self.cursor),
             Balance::First => leastconn::first(&cands),
             Balance::Random { draws } => random::pick(&cands, *draws),
-            Balance::Source => self.by_hash(Some(hash::source(ctx.client)), &cands),
+            Balance::Source => {
+                let h = hash::finish(self.hash_type, hash::source(ctx.client));
+                self.by_hash(Some(h), &cands)
+            }
             Balance::Uri { whole, len, depth } => {
                 let key = ctx.request.map(|r| hash::uri_key(r, *whole, *len, *depth));
-                self.by_hash(key.map(sdbm), &cands)
+                self.by_hash(key.map(|k| hash::key(self.hash_type, k)), &cands)
             }
             Balance::UrlParam { name } => {
                 let key = ctx
                     .request
                     .and_then(|r| hash::url_param(r, name.as_bytes()));
-                self.by_hash(key.map(sdbm), &cands)
+                self.by_hash(key.map(|k| hash::key(self.hash_type, k)), &cands)
             }
             Balance::Hdr {
                 name,
@@ -111,7 +116,7 @@ impl Balancer {
                     .request
                     .and_then(|r| r.headers.first(name.as_bytes()))
                     .and_then(|v| hash::hdr_key(v, *use_domain_only));
-                self.by_hash(key.map(sdbm), &cands)
+                self.by_hash(key.map(|k| hash::key(self.hash_type, k)), &cands)
             }
         };
         match chosen {
