@@ -343,15 +343,26 @@ pub struct Options {
     pub log_global: bool,
 }
 
-/// `hash-type map-based [<function> [avalanche]]`. lbd supports HAProxy's
-/// default method, map-based; `consistent` and `wt6` are refused.
+/// `hash-type <method> [<function> [avalanche]]`. The `wt6` function is
+/// refused.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct HashType {
+    pub method: HashMethod,
     /// Hashes the `uri`, `url_param` and `hdr` keys (`source` hashes the
     /// address itself, whatever the function).
     pub function: HashFunction,
     /// The `avalanche` modifier: the hash is mixed once more before use.
     pub avalanche: bool,
+}
+
+/// How a hash designates a server.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum HashMethod {
+    /// A static map with one slot per unit of weight (HAProxy's default).
+    #[default]
+    MapBased,
+    /// A ring of points per server: few keys move when a server leaves.
+    Consistent,
 }
 
 /// `hash-type` functions lbd implements.

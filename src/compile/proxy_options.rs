@@ -3,8 +3,8 @@
 
 use super::args::{self, required};
 use super::program::{
-    Balance, ForwardFor, HashFunction, HashType, HttpCheckExpect, HttpConnMode, Mode, Options,
-    Timeouts,
+    Balance, ForwardFor, HashFunction, HashMethod, HashType, HttpCheckExpect, HttpConnMode, Mode,
+    Options, Timeouts,
 };
 use crate::config::ast::{LineDecl, Word};
 use crate::config::diag::Diagnostic;
@@ -243,13 +243,13 @@ pub fn balance(line: &LineDecl) -> Result<Balance, Diagnostic> {
 /// `hash-type <method> [<function> [<modifier>]]`.
 pub fn hash_type(line: &LineDecl) -> Result<HashType, Diagnostic> {
     let method = required(line, 1, "hash-type", "'map-based' or 'consistent'")?;
+    let mut hash = HashType::default();
     match method.text.as_str() {
         "map-based" => {}
+        // Without a function, consistent hashing means sdbm and avalanche.
         "consistent" => {
-            return Err(Diagnostic::error(
-                method.span,
-                "'hash-type consistent' is not supported by lbd (only 'map-based')",
-            ));
+            hash.method = HashMethod::Consistent;
+            hash.avalanche = line.words.len() == 2;
         }
         other => {
             return Err(Diagnostic::error(
@@ -258,7 +258,6 @@ pub fn hash_type(line: &LineDecl) -> Result<HashType, Diagnostic> {
             ));
         }
     }
-    let mut hash = HashType::default();
     if let Some(word) = line.words.get(2) {
         hash.function = match word.text.as_str() {
             "sdbm" => HashFunction::Sdbm,
@@ -400,7 +399,7 @@ pub fn http_check_expect(line: &LineDecl) -> Result<HttpCheckExpect, Diagnostic>
 
 #[cfg(test)]
 mod tests {
-    use crate::compile::program::{HashFunction, HashType};
+    use crate::compile::program::{HashFunction, HashMethod, HashType};
     use crate::config::parse_str;
 
     /// Compiles a backend with `line` (and `defaults` lines first); its
@@ -424,6 +423,7 @@ mod tests {
     #[test]
     fn hash_type_map_based_with_function_and_avalanche() {
         let ht = |function, avalanche| HashType {
+            method: HashMethod::MapBased,
             function,
             avalanche,
         };
@@ -443,12 +443,30 @@ mod tests {
     }
 
     #[test]
+    fn hash_type_consistent_defaults_to_sdbm_with_avalanche() {
+        let ht = |function, avalanche| HashType {
+            method: HashMethod::Consistent,
+            function,
+            avalanche,
+        };
+        assert_eq!(
+            hash_type_of("", "    hash-type consistent"),
+            Ok(ht(HashFunction::Sdbm, true))
+        );
+        // A function named without the modifier: no avalanche (as HAProxy).
+        assert_eq!(
+            hash_type_of("", "    hash-type consistent djb2"),
+            Ok(ht(HashFunction::Djb2, false))
+        );
+        assert_eq!(
+            hash_type_of("", "    hash-type consistent sdbm avalanche"),
+            Ok(ht(HashFunction::Sdbm, true))
+        );
+    }
+
+    #[test]
     fn hash_type_refuses_what_lbd_does_not_implement() {
         let err = |line: &str| hash_type_of("", line).err().unwrap_or_default();
-        assert_eq!(
-            err("    hash-type consistent"),
-            ["'hash-type consistent' is not supported by lbd (only 'map-based')"]
-        );
         assert_eq!(
             err("    hash-type map-based wt6"),
             ["hash function 'wt6' is not supported by lbd"]

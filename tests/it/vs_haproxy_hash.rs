@@ -2,10 +2,12 @@
 //! the same server for every key, so clients keep their server when they
 //! move from one to the other.
 //!
-//! `balance source` is fed from distinct loopback source addresses
-//! (127.x.y.z), `balance uri depth 3` and `balance url_param` from generated
-//! paths, on servers of unequal weights; then a server of each backend is
-//! disabled through both stats sockets and every key is compared again.
+//! `balance source` (map-based, and consistent) is fed from distinct
+//! loopback source addresses (127.x.y.z), `balance uri depth 3` (with
+//! `hash-type map-based djb2 avalanche`) and `balance url_param` from
+//! generated paths, on servers of unequal weights; then a server of each
+//! backend is disabled through both stats sockets and every key is compared
+//! again.
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -18,12 +20,14 @@ use crate::api::skip_without;
 use crate::harness::{Proc, Scratch, eventually, free_port, lbd_bin, wait_listening};
 use crate::servers;
 
-/// Front ports of one side: `source`, `uri` and `url_param` frontends.
+/// Front ports of one side: `source`, `uri`, `url_param` and consistent
+/// `source` frontends.
 #[derive(Clone, Copy)]
 struct Fronts {
     source: u16,
     uri: u16,
     param: u16,
+    ring: u16,
 }
 
 fn hash_cfg(sock: &Path, f: Fronts, origins: &[u16; 4]) -> String {
@@ -41,16 +45,20 @@ fn hash_cfg(sock: &Path, f: Fronts, origins: &[u16; 4]) -> String {
          frontend by_source\n    bind 127.0.0.1:{fs}\n    default_backend src\n\n\
          frontend by_uri\n    bind 127.0.0.1:{fu}\n    default_backend uri\n\n\
          frontend by_param\n    bind 127.0.0.1:{fp}\n    default_backend param\n\n\
+         frontend by_ring\n    bind 127.0.0.1:{fr}\n    default_backend ring\n\n\
          backend src\n    balance source\n{s_src}\n\
-         backend uri\n    balance uri depth 3\n{s_uri}\n\
-         backend param\n    balance url_param id\n{s_param}",
+         backend uri\n    balance uri depth 3\n    hash-type map-based djb2 avalanche\n{s_uri}\n\
+         backend param\n    balance url_param id\n{s_param}\n\
+         backend ring\n    balance source\n    hash-type consistent\n{s_ring}",
         sock = sock.display(),
         fs = f.source,
         fu = f.uri,
         fp = f.param,
+        fr = f.ring,
         s_src = servers([1, 2, 3, 1]),
         s_uri = servers([3, 1, 2, 2]),
         s_param = servers([1, 1, 1, 1]),
+        s_ring = servers([2, 1, 1, 3]),
     )
 }
 
@@ -70,6 +78,7 @@ impl Side {
             source: free_port(),
             uri: free_port(),
             param: free_port(),
+            ring: free_port(),
         };
         let cfg = dir.write("hash.cfg", &hash_cfg(&sock, fronts, origins));
         let proc = Proc::spawn(
@@ -82,7 +91,7 @@ impl Side {
                 .stdout(Stdio::null())
                 .stderr(Stdio::null()),
         );
-        for port in [fronts.source, fronts.uri, fronts.param] {
+        for port in [fronts.source, fronts.uri, fronts.param, fronts.ring] {
             assert!(wait_listening(port), "{name} did not listen on {port}");
         }
         let ready = eventually(100, Duration::from_millis(50), || {
@@ -221,6 +230,9 @@ fn compare(haproxy: &Side, lbd: &Side, keys: &Keys) -> (Vec<String>, usize) {
         let h = server_for(*ip, haproxy.fronts.source, "/");
         let l = server_for(*ip, lbd.fronts.source, "/");
         check(format!("source {ip:?}"), h, l);
+        let h = server_for(*ip, haproxy.fronts.ring, "/");
+        let l = server_for(*ip, lbd.fronts.ring, "/");
+        check(format!("consistent source {ip:?}"), h, l);
     }
     let local = [127, 0, 0, 1];
     for p in &keys.paths {
@@ -261,6 +273,7 @@ fn hash_balancing_picks_haproxys_server_for_every_key() {
         side.disable("src/d1");
         side.disable("uri/d2");
         side.disable("param/d0");
+        side.disable("ring/d3");
     }
     let (diffs, one_down) = compare(&haproxy, &lbd, &keys);
     assert!(diffs.is_empty(), "one server down:\n{}", diffs.join("\n"));

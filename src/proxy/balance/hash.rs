@@ -1,10 +1,11 @@
 //! The keys and hashes of the hash-based algorithms (`source`, `uri`,
 //! `url_param`, `hdr`), as HAProxy 2.6 computes them with its default
 //! `hash-type map-based` (function sdbm, no avalanche). The hash then picks a
-//! slot of the weighted map (`map.rs`).
+//! slot of the weighted map (`map.rs`) or, with `hash-type consistent`, a
+//! point of the ring (`ring.rs`).
 //!
 //! What each function hashes was established by running HAProxy 2.6 on
-//! chosen keys and reading which server answered (`tests.rs` keeps the
+//! chosen keys and reading which server answered (`hash_tests.rs` keeps the
 //! captured tables).
 
 use std::net::IpAddr;

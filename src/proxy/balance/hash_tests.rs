@@ -462,9 +462,10 @@ fn hash_functions_and_avalanche() {
 
 #[test]
 fn hash_type_reaches_the_pick() {
-    use crate::compile::program::{HashFunction, HashType};
+    use crate::compile::program::{HashFunction, HashMethod, HashType};
     let mut p = backend(Balance::Source, &[1; 251]);
     p.hash_type = HashType {
+        method: HashMethod::MapBased,
         function: HashFunction::Sdbm,
         avalanche: true,
     };
@@ -476,6 +477,7 @@ fn hash_type_reaches_the_pick() {
     // djb2 on the uri key: the same map slot as the bare function gives.
     let mut p = backend(uri(false, 0, 0), &[1, 2, 3]);
     p.hash_type = HashType {
+        method: HashMethod::MapBased,
         function: HashFunction::Djb2,
         avalanche: false,
     };
@@ -487,5 +489,88 @@ fn hash_type_reaches_the_pick() {
         let want = slots[hash::djb2(key) as usize % slots.len()];
         let got = pick(&b, &p, IpAddr::V4(Ipv4Addr::LOCALHOST), Some(&r));
         assert_eq!(got, Pick::Server(want), "{path}");
+    }
+}
+
+/// `hash-type consistent`, `balance source`, client address (PROXY TCP4)
+/// → server, on weights 1 1 1 and on 1 2 3 (the same addresses).
+const CONSISTENT_SOURCE: &[(u32, u32, u32)] = &[
+    (0x73cf256d, 1, 1),
+    (0xdda1494c, 2, 2),
+    (0x8f4d3e27, 0, 2),
+    (0xdb5b5fab, 2, 2),
+    (0xec99108d, 1, 2),
+    (0xc7fde805, 0, 0),
+    (0x7734d7c1, 2, 2),
+    (0x73ab4876, 2, 2),
+    (0x8201e2bd, 0, 0),
+    (0xdae44550, 2, 1),
+    (0x965eda32, 2, 2),
+    (0x309d6b79, 0, 2),
+];
+
+/// `hash-type consistent`, `balance uri`, weights 1 2 3.
+const CONSISTENT_URI_1_2_3: &[(&str, u32)] = &[
+    ("/wnuj", 2),
+    ("/zp/fqqhz", 0),
+    ("/l", 1),
+    ("/cezy/hw/n", 0),
+    ("/tobk/pwdul/e", 2),
+    ("/d/o/rx", 2),
+    ("/pefv/p", 0),
+    ("/y", 0),
+    ("/vz", 2),
+    ("/xcdrp/mgker/jloq", 1),
+];
+
+fn consistent() -> crate::compile::program::HashType {
+    use crate::compile::program::{HashFunction, HashMethod, HashType};
+    HashType {
+        method: HashMethod::Consistent,
+        function: HashFunction::Sdbm,
+        avalanche: true,
+    }
+}
+
+#[test]
+fn consistent_matches_haproxy_tables() {
+    for (weights, column) in [([1, 1, 1], 0), ([1, 2, 3], 1)] {
+        let mut p = backend(Balance::Source, &weights);
+        p.hash_type = consistent();
+        let b = Balancer::new(&p);
+        for &(addr, on_equal, on_1_2_3) in CONSISTENT_SOURCE {
+            let want = if column == 0 { on_equal } else { on_1_2_3 };
+            let client = IpAddr::V4(Ipv4Addr::from(addr));
+            let got = pick(&b, &p, client, None);
+            assert_eq!(got, Pick::Server(want), "{weights:?} {addr:#x}");
+        }
+    }
+    let mut p = backend(uri(false, 0, 0), &[1, 2, 3]);
+    p.hash_type = consistent();
+    let b = Balancer::new(&p);
+    for &(path, want) in CONSISTENT_URI_1_2_3 {
+        let r = get(path);
+        let got = pick(&b, &p, IpAddr::V4(Ipv4Addr::LOCALHOST), Some(&r));
+        assert_eq!(got, Pick::Server(want), "{path}");
+    }
+}
+
+#[test]
+fn consistent_moves_only_the_keys_of_a_server_that_leaves() {
+    let mut p = backend(Balance::Source, &[1, 2, 3, 1]);
+    p.hash_type = consistent();
+    let b = Balancer::new(&p);
+    let clients: Vec<IpAddr> = (0..400u32)
+        .map(|i| IpAddr::V4(Ipv4Addr::from(0x0a00_0000 + i * 7919)))
+        .collect();
+    let before: Vec<Pick> = clients.iter().map(|&c| pick(&b, &p, c, None)).collect();
+    p.servers[2].state.set_op(OpState::Down, 1);
+    for (c, was) in clients.iter().zip(&before) {
+        let now = pick(&b, &p, *c, None);
+        if *was != Pick::Server(2) {
+            assert_eq!(now, *was, "{c} moved though its server stayed");
+        } else {
+            assert_ne!(now, Pick::Server(2));
+        }
     }
 }

@@ -7,7 +7,7 @@
 //! whose `(credit + total) / total` (integer division) is largest, the
 //! earliest server winning ties, and the winner's credit drops by the total.
 //! Weights 1/2/3 give `[0, 2, 1, 2, 1, 2]`; equal weights give `[0, 1, 2, …]`.
-//! This order was read off HAProxy 2.6 (see `tests.rs`), so that a client
+//! This order was read off HAProxy 2.6 (see `hash_tests.rs`), so that a client
 //! hashed by HAProxy lands on the same server here.
 //!
 //! Scaling every weight by the same factor only repeats the same slot order,

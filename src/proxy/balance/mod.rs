@@ -10,6 +10,7 @@ mod hash;
 mod leastconn;
 mod map;
 mod random;
+mod ring;
 mod rr;
 
 use std::net::IpAddr;
@@ -17,7 +18,7 @@ use std::sync::atomic::Ordering;
 
 use parking_lot::Mutex;
 
-use crate::compile::program::{Balance, HashType, Proxy, Server};
+use crate::compile::program::{Balance, HashMethod, HashType, Proxy, Server};
 use crate::rules::message::RequestHead;
 
 pub use hash::sdbm;
@@ -57,6 +58,8 @@ pub struct Balancer {
     /// The weighted map of the hash algorithms, rebuilt when a server's
     /// state or weight changes; held for the length of a pick.
     map: Mutex<map::WeightMap>,
+    /// The ring of `hash-type consistent`, rebuilt likewise.
+    ring: Mutex<ring::Ring>,
 }
 
 impl Balancer {
@@ -69,6 +72,7 @@ impl Balancer {
             static_rr: Mutex::new(rr::SmoothRr::new(n)),
             cursor: std::sync::atomic::AtomicUsize::new(0),
             map: Mutex::new(map::WeightMap::default()),
+            ring: Mutex::new(ring::Ring::default()),
         }
     }
 
@@ -125,10 +129,17 @@ impl Balancer {
         }
     }
 
-    /// A hash algorithm's pick: the map slot the hash designates, or, when
-    /// the request has no key, the next slot of the map's round robin (as
-    /// HAProxy falls back to round robin).
+    /// A hash algorithm's pick: the map slot (or, `hash-type consistent`,
+    /// the ring point) the hash designates, or, when the request has no
+    /// key, the next one in order (HAProxy falls back to round robin).
     fn by_hash(&self, hash: Option<u32>, cands: &Candidates<'_>) -> Option<u32> {
+        if self.hash_type.method == HashMethod::Consistent {
+            let mut ring = self.ring.lock();
+            return match hash {
+                Some(h) => ring.by_hash(h, cands),
+                None => ring.next(cands),
+            };
+        }
         let mut map = self.map.lock();
         match hash {
             Some(h) => map.by_hash(h, cands),
