@@ -574,3 +574,33 @@ fn consistent_moves_only_the_keys_of_a_server_that_leaves() {
         }
     }
 }
+
+#[test]
+fn consistent_missing_key_walks_the_ring_across_changes() {
+    // HAProxy 2.6, `balance url_param u`, `hash-type consistent`, weights
+    // 1 2 3, requests without `u`: 50 picks, `disable server be/s2` (the
+    // 50th pick was s2's point), 10 picks, `enable server be/s2`, 10 picks.
+    let mut p = backend(Balance::UrlParam { name: "u".into() }, &[1, 2, 3]);
+    p.hash_type = consistent();
+    let b = Balancer::new(&p);
+    let r = get("/p");
+    let send = |n: usize| -> Vec<u32> {
+        (0..n)
+            .map(
+                |_| match pick(&b, &p, IpAddr::V4(Ipv4Addr::LOCALHOST), Some(&r)) {
+                    Pick::Server(i) => i,
+                    other => panic!("{other:?}"),
+                },
+            )
+            .collect()
+    };
+    let first: [u32; 50] = [
+        2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 1, 0, 2, 0, 2, 0, 1, 2, 0, 0, 2, 0, 1, 1, 2, 2, 2, 0, 2,
+        2, 1, 2, 2, 2, 0, 1, 2, 1, 2, 2, 2, 0, 2, 1, 2, 1, 1, 0, 2,
+    ];
+    assert_eq!(send(50), first);
+    p.servers[2].state.set_admin(AdminState::Maint, 1);
+    assert_eq!(send(10), [1, 1, 1, 1, 0, 0, 1, 0, 1, 1]);
+    p.servers[2].state.set_admin(AdminState::Ready, 2);
+    assert_eq!(send(10), [1, 2, 1, 1, 2, 1, 1, 1, 0, 1]);
+}
