@@ -84,7 +84,7 @@ pub static PROXY_KEYWORDS: &[KeywordRow] = &[
     row("force-persist", BE_ONLY, No),
     row("filter", PX_ONLY, No),
     row("fullconn", BE, No),
-    row("hash-type", BE, No),
+    row("hash-type", BE, Yes),
     row("http-after-response", ALL, No),
     row("http-check comment", BE, No),
     row("http-check connect", BE, No),

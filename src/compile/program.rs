@@ -269,6 +269,8 @@ pub struct Proxy {
     pub retries: u32,
     pub options: Options,
     pub balance: Balance,
+    /// `hash-type`: how `source`, `uri`, `url_param` and `hdr` hash.
+    pub hash_type: HashType,
     pub servers: Vec<Server>,
     pub health_check: HealthCheck,
     pub default_backend: Option<ProxyId>,
@@ -339,6 +341,47 @@ pub struct Options {
     pub dontlognull: bool,
     /// `log global`: the proxy also logs to the global `log` targets.
     pub log_global: bool,
+}
+
+/// `hash-type <method> [<function> [avalanche]]`. The `wt6` function is
+/// refused.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct HashType {
+    pub method: HashMethod,
+    /// Hashes the `uri`, `url_param` and `hdr` keys (`source` hashes the
+    /// address itself, whatever the function).
+    pub function: HashFunction,
+    /// The `avalanche` modifier: the hash is mixed once more before use.
+    pub avalanche: bool,
+}
+
+/// How a hash designates a server.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum HashMethod {
+    /// A static map with one slot per unit of weight (HAProxy's default).
+    #[default]
+    MapBased,
+    /// A ring of points per server: few keys move when a server leaves.
+    Consistent,
+}
+
+/// `hash-type` functions lbd implements.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum HashFunction {
+    #[default]
+    Sdbm,
+    Djb2,
+    Crc32,
+}
+
+impl HashFunction {
+    pub fn as_keyword(self) -> &'static str {
+        match self {
+            HashFunction::Sdbm => "sdbm",
+            HashFunction::Djb2 => "djb2",
+            HashFunction::Crc32 => "crc32",
+        }
+    }
 }
 
 /// `balance` algorithms.

@@ -12,8 +12,8 @@ use super::keywords::{
 };
 use super::log;
 use super::program::{
-    Balance, Bind, Cap, Compression, ErrorFiles, HealthCheck, HttpCheckExpect, LogTarget, Mode,
-    Options, Proxy, ProxyId, ProxyKind, Server, StatsPage, Timeouts,
+    Balance, Bind, Cap, Compression, ErrorFiles, HashType, HealthCheck, HttpCheckExpect, LogTarget,
+    Mode, Options, Proxy, ProxyId, ProxyKind, Server, StatsPage, Timeouts,
 };
 use super::proxy_options as opt;
 use super::rules::{Names, ProxyScope, RuleCompiler};
@@ -46,6 +46,7 @@ struct Builder {
     retries: u32,
     options: Options,
     balance: Balance,
+    hash_type: HashType,
     default_server: ServerParams,
     servers: Vec<Server>,
     httpchk: Option<(String, String, String)>,
@@ -123,6 +124,7 @@ impl Builder {
             retries: 3,
             options: Options::default(),
             balance: Balance::default(),
+            hash_type: HashType::default(),
             default_server: ServerParams::default(),
             servers: Vec::new(),
             httpchk: None,
@@ -271,6 +273,7 @@ impl Builder {
                 args::no_more(line, 2, keyword)?;
             }
             "balance" => self.balance = opt::balance(line)?,
+            "hash-type" => self.hash_type = opt::hash_type(line)?,
             "default_backend" => {
                 self.default_backend = Some(required(line, 1, keyword, "a backend name")?.clone());
                 args::no_more(line, 2, keyword)?;
@@ -436,6 +439,7 @@ impl Builder {
             retries: self.retries,
             options: self.options,
             balance: self.balance,
+            hash_type: self.hash_type,
             servers: self.servers,
             health_check,
             default_backend: None,

@@ -2,7 +2,10 @@
 //! `balance`, `stats`, `compression`, `http-check`.
 
 use super::args::{self, required};
-use super::program::{Balance, ForwardFor, HttpCheckExpect, HttpConnMode, Mode, Options, Timeouts};
+use super::program::{
+    Balance, ForwardFor, HashFunction, HashMethod, HashType, HttpCheckExpect, HttpConnMode, Mode,
+    Options, Timeouts,
+};
 use crate::config::ast::{LineDecl, Word};
 use crate::config::diag::Diagnostic;
 
@@ -237,6 +240,61 @@ pub fn balance(line: &LineDecl) -> Result<Balance, Diagnostic> {
     Ok(balance)
 }
 
+/// `hash-type <method> [<function> [<modifier>]]`.
+pub fn hash_type(line: &LineDecl) -> Result<HashType, Diagnostic> {
+    let method = required(line, 1, "hash-type", "'map-based' or 'consistent'")?;
+    let mut hash = HashType::default();
+    match method.text.as_str() {
+        "map-based" => {}
+        // Without a function, consistent hashing means sdbm and avalanche.
+        "consistent" => {
+            hash.method = HashMethod::Consistent;
+            hash.avalanche = line.words.len() == 2;
+        }
+        other => {
+            return Err(Diagnostic::error(
+                method.span,
+                format!("'hash-type' expects 'map-based' or 'consistent', got '{other}'"),
+            ));
+        }
+    }
+    if let Some(word) = line.words.get(2) {
+        hash.function = match word.text.as_str() {
+            "sdbm" => HashFunction::Sdbm,
+            "djb2" => HashFunction::Djb2,
+            "crc32" => HashFunction::Crc32,
+            "wt6" => {
+                return Err(Diagnostic::error(
+                    word.span,
+                    "hash function 'wt6' is not supported by lbd",
+                ));
+            }
+            other => {
+                return Err(Diagnostic::error(
+                    word.span,
+                    format!(
+                        "'hash-type' expects a hash function ('sdbm', 'djb2', 'crc32'), got '{other}'"
+                    ),
+                ));
+            }
+        };
+    }
+    if let Some(word) = line.words.get(3) {
+        if word.text != "avalanche" {
+            return Err(Diagnostic::error(
+                word.span,
+                format!(
+                    "'hash-type' expects the modifier 'avalanche', got '{}'",
+                    word.text
+                ),
+            ));
+        }
+        hash.avalanche = true;
+    }
+    args::no_more(line, 4, "hash-type")?;
+    Ok(hash)
+}
+
 /// `balance uri [whole] [len <n>] [depth <n>]`.
 fn uri_balance(line: &LineDecl) -> Result<Balance, Diagnostic> {
     let (mut whole, mut len, mut depth) = (false, 0, 0);
@@ -336,5 +394,91 @@ pub fn http_check_expect(line: &LineDecl) -> Result<HttpCheckExpect, Diagnostic>
                 "'http-check expect {other}' is not supported by lbd (expects 'status', 'rstatus' or 'string')"
             ),
         )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::compile::program::{HashFunction, HashMethod, HashType};
+    use crate::config::parse_str;
+
+    /// Compiles a backend with `line` (and `defaults` lines first); its
+    /// `hash_type`, or the error messages.
+    fn hash_type_of(defaults: &str, line: &str) -> Result<HashType, Vec<String>> {
+        let text = format!(
+            "defaults\n    mode http\n{defaults}\nbackend b\n    balance source\n{line}\n    server s 127.0.0.1:80\n"
+        );
+        let loaded = parse_str("t.cfg", &text);
+        let compiled = crate::compile::compile(&loaded.config, &loaded.source_map);
+        match compiled.program {
+            Some(p) => Ok(p.proxies[0].hash_type),
+            None => Err(compiled
+                .diagnostics
+                .into_iter()
+                .map(|d| d.message)
+                .collect()),
+        }
+    }
+
+    #[test]
+    fn hash_type_map_based_with_function_and_avalanche() {
+        let ht = |function, avalanche| HashType {
+            method: HashMethod::MapBased,
+            function,
+            avalanche,
+        };
+        assert_eq!(hash_type_of("", ""), Ok(HashType::default()));
+        assert_eq!(
+            hash_type_of("", "    hash-type map-based"),
+            Ok(ht(HashFunction::Sdbm, false))
+        );
+        assert_eq!(
+            hash_type_of("", "    hash-type map-based djb2"),
+            Ok(ht(HashFunction::Djb2, false))
+        );
+        assert_eq!(
+            hash_type_of("    hash-type map-based crc32 avalanche", ""),
+            Ok(ht(HashFunction::Crc32, true))
+        );
+    }
+
+    #[test]
+    fn hash_type_consistent_defaults_to_sdbm_with_avalanche() {
+        let ht = |function, avalanche| HashType {
+            method: HashMethod::Consistent,
+            function,
+            avalanche,
+        };
+        assert_eq!(
+            hash_type_of("", "    hash-type consistent"),
+            Ok(ht(HashFunction::Sdbm, true))
+        );
+        // A function named without the modifier: no avalanche (as HAProxy).
+        assert_eq!(
+            hash_type_of("", "    hash-type consistent djb2"),
+            Ok(ht(HashFunction::Djb2, false))
+        );
+        assert_eq!(
+            hash_type_of("", "    hash-type consistent sdbm avalanche"),
+            Ok(ht(HashFunction::Sdbm, true))
+        );
+    }
+
+    #[test]
+    fn hash_type_refuses_what_lbd_does_not_implement() {
+        let err = |line: &str| hash_type_of("", line).err().unwrap_or_default();
+        assert_eq!(
+            err("    hash-type map-based wt6"),
+            ["hash function 'wt6' is not supported by lbd"]
+        );
+        // HAProxy 2.6 also wants the function before the modifier.
+        assert_eq!(
+            err("    hash-type map-based avalanche"),
+            ["'hash-type' expects a hash function ('sdbm', 'djb2', 'crc32'), got 'avalanche'"]
+        );
+        assert_eq!(
+            err("    hash-type map-based sdbm avalanche x"),
+            ["'hash-type' takes no more arguments, got 'x'"]
+        );
     }
 }

@@ -5,8 +5,8 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use crate::compile::program::{
-    Balance, Bind, BindAddr, Cap, ErrorFiles, Global, HealthCheck, Mode, Options, Program, Proxy,
-    ProxyId, ProxyKind, Server, Timeouts,
+    Balance, Bind, BindAddr, Cap, ErrorFiles, Global, HashType, HealthCheck, Mode, Options,
+    Program, Proxy, ProxyId, ProxyKind, Server, Timeouts,
 };
 use crate::rules::ProxyRules;
 use crate::stats::{Counters, ServerState};
@@ -73,6 +73,7 @@ pub fn listen(id: u32, mode: Mode, bind: Option<SocketAddr>, servers: Vec<Server
         retries: 3,
         options: Options::default(),
         balance: Balance::RoundRobin,
+        hash_type: HashType::default(),
         servers,
         health_check: HealthCheck::Tcp,
         default_backend: None,

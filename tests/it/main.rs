@@ -12,5 +12,6 @@ mod servers;
 mod stick;
 mod tls;
 mod tunnel;
+mod vs_haproxy_hash;
 mod vs_haproxy_stick;
 mod vs_haproxy_timings;

@@ -8,7 +8,9 @@
 
 mod hash;
 mod leastconn;
+mod map;
 mod random;
+mod ring;
 mod rr;
 
 use std::net::IpAddr;
@@ -16,10 +18,10 @@ use std::sync::atomic::Ordering;
 
 use parking_lot::Mutex;
 
-use crate::compile::program::{Balance, Proxy, Server};
+use crate::compile::program::{Balance, HashMethod, HashType, Proxy, Server};
 use crate::rules::message::RequestHead;
 
-pub use hash::hash_bytes;
+pub use hash::sdbm;
 
 /// What a pick may look at besides the servers.
 #[derive(Debug, Clone, Copy)]
@@ -44,6 +46,7 @@ pub enum Pick {
 #[derive(Debug)]
 pub struct Balancer {
     algo: Balance,
+    hash_type: HashType,
     /// Smooth weighted round robin state (`roundrobin`, and the fallback of
     /// the hash algorithms when their key is missing). The lock is held for a
     /// few hundred nanoseconds, never across an await.
@@ -52,6 +55,11 @@ pub struct Balancer {
     static_rr: Mutex<rr::SmoothRr>,
     /// Rotating start for ties in `leastconn`.
     cursor: std::sync::atomic::AtomicUsize,
+    /// The weighted map of the hash algorithms, rebuilt when a server's
+    /// state or weight changes; held for the length of a pick.
+    map: Mutex<map::WeightMap>,
+    /// The ring of `hash-type consistent`, rebuilt likewise.
+    ring: Mutex<ring::Ring>,
 }
 
 impl Balancer {
@@ -59,9 +67,12 @@ impl Balancer {
         let n = backend.servers.len();
         Balancer {
             algo: backend.balance.clone(),
+            hash_type: backend.hash_type,
             rr: Mutex::new(rr::SmoothRr::new(n)),
             static_rr: Mutex::new(rr::SmoothRr::new(n)),
             cursor: std::sync::atomic::AtomicUsize::new(0),
+            map: Mutex::new(map::WeightMap::default()),
+            ring: Mutex::new(ring::Ring::default()),
         }
     }
 
@@ -87,30 +98,52 @@ impl Balancer {
             Balance::LeastConn => leastconn::pick(&cands, &self.cursor),
             Balance::First => leastconn::first(&cands),
             Balance::Random { draws } => random::pick(&cands, *draws),
-            Balance::Source => hash::by_hash(hash::source(ctx.client), &cands),
-            Balance::Uri { whole, len, depth } => ctx
-                .request
-                .map(|r| hash::uri_key(r, *whole, *len, *depth))
-                .and_then(|k| hash::by_hash(hash_bytes(k), &cands)),
-            Balance::UrlParam { name } => ctx
-                .request
-                .and_then(|r| hash::url_param(r, name.as_bytes()))
-                .and_then(|v| hash::by_hash(hash_bytes(v), &cands)),
+            Balance::Source => {
+                let h = hash::finish(self.hash_type, hash::source(ctx.client));
+                self.by_hash(Some(h), &cands)
+            }
+            Balance::Uri { whole, len, depth } => {
+                let key = ctx.request.map(|r| hash::uri_key(r, *whole, *len, *depth));
+                self.by_hash(key.map(|k| hash::key(self.hash_type, k)), &cands)
+            }
+            Balance::UrlParam { name } => {
+                let key = ctx
+                    .request
+                    .and_then(|r| hash::url_param(r, name.as_bytes()));
+                self.by_hash(key.map(|k| hash::key(self.hash_type, k)), &cands)
+            }
             Balance::Hdr {
                 name,
                 use_domain_only,
-            } => ctx
-                .request
-                .and_then(|r| r.headers.first(name.as_bytes()))
-                .map(|v| hash::hdr_key(v, *use_domain_only))
-                .and_then(|v| hash::by_hash(hash_bytes(v), &cands)),
+            } => {
+                let key = ctx
+                    .request
+                    .and_then(|r| r.headers.first(name.as_bytes()))
+                    .and_then(|v| hash::hdr_key(v, *use_domain_only));
+                self.by_hash(key.map(|k| hash::key(self.hash_type, k)), &cands)
+            }
         };
-        // Hash algorithms without their key fall back to round robin, as
-        // HAProxy does.
-        let chosen = chosen.or_else(|| self.rr.lock().next(&cands, live_weight));
         match chosen {
             Some(i) => Pick::Server(i),
             None => Pick::AllFull,
+        }
+    }
+
+    /// A hash algorithm's pick: the map slot (or, `hash-type consistent`,
+    /// the ring point) the hash designates, or, when the request has no
+    /// key, the next one in order (HAProxy falls back to round robin).
+    fn by_hash(&self, hash: Option<u32>, cands: &Candidates<'_>) -> Option<u32> {
+        if self.hash_type.method == HashMethod::Consistent {
+            let mut ring = self.ring.lock();
+            return match hash {
+                Some(h) => ring.by_hash(h, cands),
+                None => ring.next(cands),
+            };
+        }
+        let mut map = self.map.lock();
+        match hash {
+            Some(h) => map.by_hash(h, cands),
+            None => map.next(cands),
         }
     }
 }
@@ -155,14 +188,18 @@ impl<'a> Candidates<'a> {
         })
     }
 
+    /// Whether server `i` belongs to the group picks are made from (the
+    /// usable active servers, or the first usable backup), busy or not.
+    pub fn in_group(&self, i: usize) -> bool {
+        match self.backup_only {
+            Some(b) => i == b as usize,
+            None => !self.servers[i].backup && self.servers[i].state.is_usable(),
+        }
+    }
+
     /// Whether server `i` may be chosen now.
     pub fn ok(&self, i: usize) -> bool {
-        let s = &self.servers[i];
-        let in_group = match self.backup_only {
-            Some(b) => i == b as usize,
-            None => !s.backup && s.state.is_usable(),
-        };
-        in_group && self.avoid != Some(i as u32) && !is_full(s)
+        self.in_group(i) && self.avoid != Some(i as u32) && !is_full(&self.servers[i])
     }
 
     fn any(&self) -> bool {
@@ -175,5 +212,7 @@ impl<'a> Candidates<'a> {
     }
 }
 
+#[cfg(test)]
+mod hash_tests;
 #[cfg(test)]
 mod tests;
