@@ -12,7 +12,7 @@ pub use table::{clear_table, set_table, show_table};
 
 use super::command::{self, Outcome, Session};
 use super::{Ctx, format, messages};
-use crate::compile::program::{Balance, Level, Proxy, Server};
+use crate::compile::program::{Balance, HashMethod, Level, Proxy, Server};
 use crate::stats::{AdminState, OpState};
 
 fn arg(args: &[String], i: usize) -> &str {
@@ -147,7 +147,11 @@ pub fn set_weight(ctx: &Ctx, _: &mut Session, args: &[String]) -> Outcome {
 }
 
 fn apply_weight(be: &Proxy, sv: &Server, text: &str) -> Outcome {
-    match parse_weight(text, sv.state.initial_weight, is_dynamic(&be.balance)) {
+    match parse_weight(
+        text,
+        sv.state.initial_weight,
+        is_dynamic(&be.balance, be.hash_type.method),
+    ) {
         Ok(w) => {
             sv.state.set_weight(w);
             Outcome::done()
@@ -157,12 +161,14 @@ fn apply_weight(be: &Proxy, sv: &Server, text: &str) -> Outcome {
 }
 
 /// Whether the algorithm accepts any weight at run time (HAProxy's
-/// `BE_LB_PROP_DYN`); map-based hashing and static-rr only take 0% or 100%.
-fn is_dynamic(balance: &Balance) -> bool {
-    matches!(
-        balance,
-        Balance::RoundRobin | Balance::LeastConn | Balance::First | Balance::Random { .. }
-    )
+/// `BE_LB_PROP_DYN`); map-based hashing and static-rr only take 0% or 100%,
+/// consistent hashing takes any weight.
+fn is_dynamic(balance: &Balance, hashing: HashMethod) -> bool {
+    match balance {
+        Balance::RoundRobin | Balance::LeastConn | Balance::First | Balance::Random { .. } => true,
+        Balance::StaticRr => false,
+        _ => hashing == HashMethod::Consistent,
+    }
 }
 
 /// `<w>` (0..256) or `<w>%` of the initial weight, with HAProxy's texts.

@@ -40,6 +40,9 @@ fn static_algorithms_only_take_zero_or_the_initial_weight() {
         parse_weight("5", 10, false),
         Err(messages::WEIGHT_STATIC_ALGO)
     );
-    assert!(!is_dynamic(&Balance::StaticRr));
-    assert!(is_dynamic(&Balance::LeastConn));
+    let map = HashMethod::MapBased;
+    assert!(!is_dynamic(&Balance::StaticRr, map));
+    assert!(is_dynamic(&Balance::LeastConn, map));
+    assert!(!is_dynamic(&Balance::Source, map));
+    assert!(is_dynamic(&Balance::Source, HashMethod::Consistent));
 }
