@@ -13,6 +13,7 @@ use tokio::time::Instant;
 
 use super::error::ProxyError;
 use super::http::buffer::Buf;
+use super::http::timer::LazyTimer;
 use super::splice::{Lease, Pipes};
 use crate::stats::Counters;
 
@@ -200,19 +201,22 @@ impl Dir {
 }
 
 /// Runs `io` (a read) under the tunnel's idle timeout; `None` when it
-/// expired with neither direction active.
-async fn wait_idle<T>(activity: &Activity, io: impl Future<Output = T>) -> Option<T> {
+/// expired with neither direction active. `timer` is the direction's own.
+async fn wait_idle<T>(
+    activity: &Activity,
+    timer: &mut LazyTimer,
+    io: impl Future<Output = T>,
+) -> Option<T> {
     let Some(idle) = activity.idle_ms else {
         return Some(io.await);
     };
     let mut io = std::pin::pin!(io);
     loop {
-        let deadline = activity.deadline(idle);
-        match tokio::time::timeout_at(deadline, io.as_mut()).await {
-            Ok(res) => return Some(res),
+        match timer.until(activity.deadline(idle), io.as_mut()).await {
+            Some(res) => return Some(res),
             // The other direction may have been active meanwhile.
-            Err(_) if activity.deadline(idle) > Instant::now() => continue,
-            Err(_) => return None,
+            None if activity.deadline(idle) > Instant::now() => continue,
+            None => return None,
         }
     }
 }
@@ -227,8 +231,9 @@ async fn splice_half(
     meters: Meters<'_>,
 ) -> Result<(), ProxyError> {
     let (read_err, write_err, timeout) = dir.errors();
+    let mut timer = LazyTimer::default();
     loop {
-        let n = wait_idle(activity, lease.fill(from))
+        let n = wait_idle(activity, &mut timer, lease.fill(from))
             .await
             .ok_or(timeout)?
             .map_err(|_| read_err)?;
@@ -238,9 +243,10 @@ async fn splice_half(
             }
             return Ok(());
         }
+        // Once per chunk (a clock read each): the bytes just read count as
+        // activity for both directions' idle timeout.
         activity.touch();
         lease.drain(to).await.map_err(|_| write_err)?;
-        activity.touch();
         match dir {
             Dir::Up => meters.add_in(n as u64),
             Dir::Down => meters.add_out(n as u64),
@@ -263,8 +269,9 @@ where
     let (read_err, write_err, timeout) = dir.errors();
     let mut recycled = Buf::new(bufsize.max(1024));
     let buf = recycled.storage();
+    let mut timer = LazyTimer::default();
     loop {
-        let n = wait_idle(activity, r.read(buf))
+        let n = wait_idle(activity, &mut timer, r.read(buf))
             .await
             .ok_or(timeout)?
             .map_err(|_| read_err)?;
@@ -277,7 +284,6 @@ where
         }
         activity.touch();
         w.write_all(&buf[..n]).await.map_err(|_| write_err)?;
-        activity.touch();
         match dir {
             Dir::Up => meters.add_in(n as u64),
             Dir::Down => meters.add_out(n as u64),

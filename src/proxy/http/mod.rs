@@ -16,7 +16,7 @@ mod exchange;
 pub mod framing;
 pub mod headers;
 pub mod session;
-mod timer;
+pub mod timer;
 
 /// Runs `fut` with an optional timeout in milliseconds; on expiry returns
 /// `on_timeout`. The future is polled once before any timer exists: most

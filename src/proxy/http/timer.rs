@@ -1,4 +1,4 @@
-//! One timer per client connection, re-armed lazily. Arming and cancelling
+//! One timer per client connection (or tunnel direction), re-armed lazily. Arming and cancelling
 //! a runtime timer for every wait (the next request, the server's answer)
 //! showed in profiles of keep-alive traffic; here each wait only computes
 //! its deadline. The timer stays armed at an earlier deadline; when it
@@ -58,16 +58,25 @@ impl LazyTimer {
             return done;
         }
         let deadline = Instant::now() + Duration::from_millis(ms);
+        self.until(deadline, fut).await.unwrap_or(Err(on_timeout))
+    }
+
+    /// Polls `fut` until it finishes or `deadline` passes (`None`).
+    pub async fn until<F: Future>(
+        &mut self,
+        deadline: Instant,
+        mut fut: Pin<&mut F>,
+    ) -> Option<F::Output> {
         if deadline < self.armed {
             self.arm(deadline);
         }
         loop {
             tokio::select! {
                 biased;
-                done = fut.as_mut() => return done,
+                done = fut.as_mut() => return Some(done),
                 () = self.sleep.as_mut() => {
                     if Instant::now() >= deadline {
-                        return Err(on_timeout);
+                        return None;
                     }
                     // Armed for an earlier wait: move on to this one's end.
                     self.arm(deadline);
