@@ -7,6 +7,7 @@ pub mod names;
 pub mod pipes;
 pub mod rate;
 pub mod server;
+pub mod streams;
 pub mod timing;
 
 pub use capture::{CaptureKind, ErrorCapture};
@@ -14,4 +15,5 @@ pub use counters::Counters;
 pub use pipes::PipeCounts;
 pub use rate::PerSecond;
 pub use server::{AdminState, CheckResult, CheckStatus, OpState, ServerState};
+pub use streams::{Origin, StreamInfo, Streams};
 pub use timing::{Phases, TimeStats};
