@@ -111,6 +111,12 @@ pub fn show_sess(ctx: &Ctx, session: &mut Session, args: &[String]) -> Outcome {
     Outcome::Text(format::sess::show(ctx, rest, session.timeout_ms))
 }
 
+/// `shutdown session <id>`: ends the connection of a stream `show sess`
+/// listed.
+pub fn shutdown_session(ctx: &Ctx, _: &mut Session, args: &[String]) -> Outcome {
+    Outcome::Text(format::sess::shutdown(ctx, arg(args, 2)).to_string())
+}
+
 pub fn show_errors(ctx: &Ctx, _: &mut Session, args: &[String]) -> Outcome {
     Outcome::Text(format::errors::show(ctx, &args[2..]))
 }

@@ -68,7 +68,9 @@ pub async fn run(
         src: peer,
         frontend: frontend.0,
         client_fd: client.as_raw_fd(),
+        kill: Arc::default(),
     };
+    let kill = Arc::clone(&origin.kill);
     let local = client.local_addr().unwrap_or(peer);
     let state = parking_lot::Mutex::new(RuleState::new());
     let env = RuleEnv {
@@ -97,23 +99,30 @@ pub async fn run(
             None => return,
         },
     };
-    let result = match fe.mode {
-        Mode::Tcp => {
-            let log = Pending::session(&shared, fe, accepted_ms);
-            let mut outcome = Outcome::default();
-            let expires = deadline(fe.timeouts.client_ms);
-            let live = streams.open(origin, accepted_ms, expires);
-            let sess = (env, &live);
-            let result = tcp_session(client, sess, fe, &shared, &early, &mut outcome).await;
-            crate::clock::refresh();
-            outcome.error = result.err();
-            log.finish(&shared, fe, peer, &outcome);
-            result
+    let served = async {
+        match fe.mode {
+            Mode::Tcp => {
+                let log = Pending::session(&shared, fe, accepted_ms);
+                let mut outcome = Outcome::default();
+                let expires = deadline(fe.timeouts.client_ms);
+                let live = streams.open(&origin, accepted_ms, expires);
+                let sess = (env, &live);
+                let result = tcp_session(client, sess, fe, &shared, &early, &mut outcome).await;
+                crate::clock::refresh();
+                outcome.error = result.err();
+                log.finish(&shared, fe, peer, &outcome);
+                result
+            }
+            Mode::Http => {
+                let listing = (streams, &origin);
+                http::session::run(client, env, fe, &shared, &early, listing).await
+            }
         }
-        Mode::Http => {
-            let listing = (streams, origin);
-            http::session::run(client, env, fe, &shared, &early, listing).await
-        }
+    };
+    // `shutdown session`: the connection ends where it stands.
+    let result = tokio::select! {
+        r = served => r,
+        () = kill.notified() => Err(ProxyError::ClientClosed),
     };
     if let Err(e) = result {
         tracing::debug!(frontend = %fe.name, client = %peer, side = ?e.side(), "session ended: {e}");

@@ -8,13 +8,18 @@
 //! An HTTP connection waiting for its next request has no stream, as in
 //! HAProxy 2.6, whose idle keep-alive connections are not listed.
 //!
+//! `shutdown session <id>` wakes the stream's connection through its
+//! [`Origin::kill`]; the session ends when it sees it.
+//!
 //! Proxies and servers are named by their index in the program (the API
 //! resolves the names); times are the caller's milliseconds on the process
 //! clock.
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 use parking_lot::Mutex;
+use tokio::sync::Notify;
 
 /// How many bits of a stream id name its worker.
 const WORKER_BITS: u32 = 8;
@@ -56,12 +61,15 @@ pub struct StreamInfo {
     pub expires_ms: Option<u64>,
 }
 
-/// Who a stream is, known when it starts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Who a stream is, known when it starts: the same for every stream of a
+/// client connection.
+#[derive(Debug, Clone)]
 pub struct Origin {
     pub src: SocketAddr,
     pub frontend: u32,
     pub client_fd: i32,
+    /// Notified once to end the connection (`shutdown session`).
+    pub kill: Arc<Notify>,
 }
 
 /// Every worker's registry.
@@ -90,7 +98,7 @@ impl Streams {
         let mut out = Vec::new();
         for w in self.workers.iter() {
             let inner = w.inner.lock();
-            out.extend(inner.slots.iter().flatten().copied());
+            out.extend(inner.slots.iter().flatten().map(|s| s.info));
         }
         out
     }
@@ -100,7 +108,28 @@ impl Streams {
         let worker = (id & ((1 << WORKER_BITS) - 1)) as usize;
         let w = self.workers.get(worker)?;
         let inner = w.inner.lock();
-        inner.slots.iter().flatten().find(|s| s.id == id).copied()
+        inner
+            .slots
+            .iter()
+            .flatten()
+            .find(|s| s.info.id == id)
+            .map(|s| s.info)
+    }
+
+    /// Asks the connection of stream `id` to end; whether it is live.
+    pub fn kill(&self, id: u64) -> bool {
+        let worker = (id & ((1 << WORKER_BITS) - 1)) as usize;
+        let Some(w) = self.workers.get(worker) else {
+            return false;
+        };
+        let inner = w.inner.lock();
+        match inner.slots.iter().flatten().find(|s| s.info.id == id) {
+            Some(s) => {
+                s.kill.notify_one();
+                true
+            }
+            None => false,
+        }
     }
 
     /// How many streams are live.
@@ -134,11 +163,17 @@ pub struct Registry {
     inner: Mutex<Slab>,
 }
 
+#[derive(Debug)]
+struct Slot {
+    info: StreamInfo,
+    kill: Arc<Notify>,
+}
+
 #[derive(Debug, Default)]
 struct Slab {
     /// Streams started by this worker so far.
     started: u64,
-    slots: Vec<Option<StreamInfo>>,
+    slots: Vec<Option<Slot>>,
     free: Vec<usize>,
 }
 
@@ -151,7 +186,7 @@ impl Registry {
     }
 
     /// Lists a new stream until the returned guard is dropped.
-    pub fn open(&self, origin: Origin, started_ms: u64, expires_ms: Option<u64>) -> Live<'_> {
+    pub fn open(&self, origin: &Origin, started_ms: u64, expires_ms: Option<u64>) -> Live<'_> {
         let mut inner = self.inner.lock();
         inner.started += 1;
         let id = (inner.started << WORKER_BITS) | self.worker;
@@ -165,6 +200,10 @@ impl Registry {
             client_fd: origin.client_fd,
             server_fd: None,
             expires_ms,
+        };
+        let info = Slot {
+            info,
+            kill: Arc::clone(&origin.kill),
         };
         let slot = match inner.free.pop() {
             Some(i) => {
@@ -193,8 +232,8 @@ pub struct Live<'a> {
 impl Live<'_> {
     fn update(&self, f: impl FnOnce(&mut StreamInfo)) {
         let mut inner = self.registry.inner.lock();
-        if let Some(Some(info)) = inner.slots.get_mut(self.slot) {
-            f(info);
+        if let Some(Some(slot)) = inner.slots.get_mut(self.slot) {
+            f(&mut slot.info);
         }
     }
 
@@ -223,9 +262,8 @@ impl Live<'_> {
         inner
             .slots
             .get(self.slot)
-            .copied()
-            .flatten()
-            .map_or(0, |s| s.id)
+            .and_then(Option::as_ref)
+            .map_or(0, |s| s.info.id)
     }
 }
 
@@ -248,14 +286,15 @@ mod tests {
             src: SocketAddr::from(([127, 0, 0, 1], port)),
             frontend: 2,
             client_fd: 9,
+            kill: Arc::default(),
         }
     }
 
     #[test]
     fn streams_are_listed_while_alive_and_slots_are_reused() {
         let streams = Streams::new(2);
-        let a = streams.worker(0).open(origin(1), 10, Some(100));
-        let b = streams.worker(1).open(origin(2), 20, None);
+        let a = streams.worker(0).open(&origin(1), 10, Some(100));
+        let b = streams.worker(1).open(&origin(2), 20, None);
         assert_eq!(streams.len(), 2);
         let (ia, ib) = (a.id(), b.id());
         assert_ne!(ia, ib);
@@ -274,10 +313,12 @@ mod tests {
         drop(a);
         assert_eq!(streams.find(ia), None);
         assert_eq!(streams.snapshot().len(), 1);
-        let c = streams.worker(0).open(origin(3), 30, None);
+        let c = streams.worker(0).open(&origin(3), 30, None);
         // The slot is reused, the id is not.
         assert_ne!(c.id(), ia);
         assert_eq!(streams.worker(0).inner.lock().slots.len(), 1);
+        assert!(streams.kill(c.id()));
+        assert!(!streams.kill(ia));
         drop((b, c));
         assert!(streams.is_empty());
     }
@@ -285,7 +326,7 @@ mod tests {
     #[test]
     fn a_worker_past_the_end_shares_the_last_registry() {
         let streams = Streams::new(1);
-        let s = streams.worker(5).open(origin(1), 0, None);
+        let s = streams.worker(5).open(&origin(1), 0, None);
         assert_eq!(streams.find(s.id()).map(|i| i.src), Some(origin(1).src));
     }
 }

@@ -21,6 +21,19 @@ use crate::stats::streams::cli_stream_id;
 /// HAProxy's answer when no stream has the id asked for.
 const NOT_FOUND: &str = "Session not found.\n";
 
+/// `shutdown session <id>`: HAProxy's answer (empty when the stream was
+/// asked to end).
+pub fn shutdown(ctx: &Ctx, word: &str) -> &'static str {
+    if word.is_empty() {
+        return "Session pointer expected (use 'show sess').\n";
+    }
+    let id = parse_id(word);
+    match ctx.streams.as_deref() {
+        Some(streams) if id != 0 && streams.kill(id) => "",
+        _ => "No such session (use 'show sess').\n",
+    }
+}
+
 /// `show sess` (every stream) or `show sess <id>` (`args` are the words
 /// after `show sess`). `cli_timeout_ms` is the asking connection's idle
 /// timeout, the `exp` of its own line.

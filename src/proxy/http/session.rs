@@ -109,7 +109,7 @@ pub async fn run(
     fe: &Proxy,
     shared: &Shared,
     early: &[u8],
-    (streams, origin): (&Registry, Origin),
+    (streams, origin): (&Registry, &Origin),
 ) -> Result<(), ProxyError> {
     let bufsize = shared.program.global.tune_bufsize as usize;
     let mut b = Bufs {

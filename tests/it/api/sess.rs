@@ -189,12 +189,28 @@ fn show_sess_lists_a_tunnel_and_a_waiting_request_then_forgets_them() {
     let after = after.expect("the finished request is no longer listed");
     assert!(line_of(&after, tunnel_src).is_some(), "{after}");
 
-    // Closing the tunnel ends its stream.
-    drop(tunnel);
+    // `shutdown session` ends the tunnel; the client sees it close.
+    assert_eq!(
+        socat(&sock, "shutdown session\n"),
+        "Session pointer expected (use 'show sess').\n\n"
+    );
+    assert_eq!(
+        socat(&sock, "shutdown session 0x1\n"),
+        "No such session (use 'show sess').\n\n"
+    );
+    assert_eq!(socat(&sock, &format!("shutdown session {id}\n")), "\n");
+    tunnel
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .expect("set a read timeout");
+    let mut rest = [0u8; 16];
+    assert!(
+        matches!(tunnel.read(&mut rest), Ok(0) | Err(_)),
+        "the killed tunnel is closed"
+    );
     let gone = eventually(50, Duration::from_millis(50), || {
         let sess = socat(&sock, "show sess\n");
         (sess.lines().filter(|l| !l.is_empty()).count() == 1).then_some(sess)
     });
     assert!(gone.is_some(), "closed streams disappear");
-    drop(request);
+    drop((tunnel, request));
 }
