@@ -214,3 +214,111 @@ fn show_sess_lists_a_tunnel_and_a_waiting_request_then_forgets_them() {
     assert!(gone.is_some(), "closed streams disappear");
     drop((tunnel, request));
 }
+
+/// The field names of each `show sess` line after its id, by frontend:
+/// the shape tools that split the line rely on.
+fn sess_shape(sess: &str) -> Vec<(String, Vec<String>)> {
+    let mut shape: Vec<(String, Vec<String>)> = sess
+        .lines()
+        .filter(|l| !l.is_empty())
+        .map(|l| {
+            let fe = field(l, "fe").unwrap_or("?").to_string();
+            let names = l
+                .split(' ')
+                .skip(1)
+                .map(|w| w.split('=').next().unwrap_or(w).to_string())
+                .collect();
+            (fe, names)
+        })
+        .collect();
+    shape.sort();
+    shape
+}
+
+#[test]
+fn show_sess_lines_have_haproxys_fields() {
+    if skip_without("socat") || skip_without("haproxy") {
+        return;
+    }
+    use crate::harness::Proc;
+    let (web_port, web_got, _web_release) = origin(true);
+    let (hold_port, hold_got, _hold_release) = origin(false);
+    let cfg = |www: u16, tun: u16| {
+        format!(
+            "global\n    stats socket @SOCK@ mode 600 level admin\n\n\
+             defaults\n    timeout connect 2s\n    timeout client 30s\n    timeout server 20s\n\n\
+             frontend www\n    mode http\n    bind 127.0.0.1:{www}\n    default_backend slow\n\n\
+             frontend tun\n    mode tcp\n    bind 127.0.0.1:{tun}\n    default_backend hold\n\n\
+             backend slow\n    mode http\n    server s1 127.0.0.1:{web_port}\n\n\
+             backend hold\n    mode tcp\n    timeout tunnel 1h\n    server h1 127.0.0.1:{hold_port}\n"
+        )
+    };
+    // HAProxy.
+    let (hap_www, hap_tun) = (free_port(), free_port());
+    let hap_dir = Scratch::new("api-sess-haproxy");
+    let hap_sock = hap_dir.path.join("hap.sock");
+    let hap_cfg = hap_dir.write(
+        "hap.cfg",
+        &cfg(hap_www, hap_tun).replace("@SOCK@", &hap_sock.display().to_string()),
+    );
+    let _haproxy = Proc::spawn(
+        "haproxy",
+        Command::new("haproxy")
+            .arg("-db")
+            .arg("-f")
+            .arg(&hap_cfg)
+            .current_dir(&hap_dir.path)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null()),
+    );
+    let ready = eventually(100, Duration::from_millis(50), || {
+        hap_sock
+            .exists()
+            .then(|| socat(&hap_sock, "show cli level\n"))
+            .filter(|a| a == "admin\n\n")
+    });
+    assert!(ready.is_some(), "haproxy did not open its stats socket");
+    // lbd.
+    let (lbd_www, lbd_tun) = (free_port(), free_port());
+    let dir = Scratch::new("api-sess-lbd");
+    let Some((_lbd, lbd_sock)) = lbd_serving(&dir, &cfg(lbd_www, lbd_tun)) else {
+        return;
+    };
+    assert!(wait_listening(lbd_www) && wait_listening(lbd_tun));
+    assert!(wait_listening(hap_www) && wait_listening(hap_tun));
+
+    let mut held = Vec::new();
+    let mut shapes = Vec::new();
+    for ((www, tun), sock) in [
+        ((hap_www, hap_tun), &hap_sock),
+        ((lbd_www, lbd_tun), &lbd_sock),
+    ] {
+        let mut tunnel = TcpStream::connect(("127.0.0.1", tun)).expect("connect the tunnel");
+        tunnel.write_all(b"hello").expect("write into the tunnel");
+        hold_got
+            .recv_timeout(Duration::from_secs(5))
+            .expect("the tunnel reaches its server");
+        let mut request = TcpStream::connect(("127.0.0.1", www)).expect("connect www");
+        request
+            .write_all(b"GET /slow HTTP/1.1\r\nhost: x\r\n\r\n")
+            .expect("send a request");
+        web_got
+            .recv_timeout(Duration::from_secs(5))
+            .expect("the request reaches its server");
+        let sess = eventually(50, Duration::from_millis(50), || {
+            let sess = socat(sock, "show sess\n");
+            (sess.lines().filter(|l| !l.is_empty()).count() == 3).then_some(sess)
+        })
+        .unwrap_or_else(|| socat(sock, "show sess\n"));
+        shapes.push((sess.clone(), sess_shape(&sess)));
+        held.push((tunnel, request));
+    }
+    let (hap, lbd) = (&shapes[0], &shapes[1]);
+    assert_eq!(
+        hap.1.len(),
+        3,
+        "a tunnel, a request and the CLI:\n{}",
+        hap.0
+    );
+    assert_eq!(lbd.1, hap.1, "haproxy:\n{}\nlbd:\n{}", hap.0, lbd.0);
+}
