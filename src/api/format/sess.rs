@@ -43,13 +43,19 @@ pub fn show(ctx: &Ctx, args: &[String], cli_timeout_ms: u64) -> String {
     let streams = ctx.streams.as_deref();
     let mut out = String::new();
     match args.first().map(String::as_str) {
+        Some("all") => {
+            for s in streams.map(|s| s.snapshot()).unwrap_or_default() {
+                dump(&mut out, &ctx.program, &s, now_ms, ctx.start_unix_s);
+            }
+            out.push_str(&cli_dump(cli_id, ctx.start_unix_s, now_ms));
+        }
         // HAProxy reads the id with `strtoul`: what is not a number is 0,
         // which lists every stream.
         Some(word) if parse_id(word) != 0 => {
             let id = parse_id(word);
             match streams.and_then(|s| s.find(id)) {
                 Some(s) => dump(&mut out, &ctx.program, &s, now_ms, ctx.start_unix_s),
-                None if id == cli_id => out.push_str(&cli_line(cli_id, cli_timeout_ms)),
+                None if id == cli_id => out.push_str(&cli_dump(cli_id, ctx.start_unix_s, now_ms)),
                 None => out.push_str(NOT_FOUND),
             }
         }
@@ -115,7 +121,17 @@ fn cli_line(id: u64, timeout_ms: u64) -> String {
     )
 }
 
-/// `show sess <id>`: the parts of HAProxy's dump lbd knows, in its order
+/// The runtime API's own stream in `show sess all`.
+fn cli_dump(id: u64, start_unix_s: u64, now_ms: u64) -> String {
+    let now_unix_ms = start_unix_s.saturating_mul(1000).saturating_add(now_ms);
+    format!(
+        "0x{id:x}: [{}] id={} proto=unix_stream source=unix:1\n  frontend=GLOBAL (id=0 mode=tcp)\n",
+        log_date(now_unix_ms),
+        id >> 8
+    )
+}
+
+/// `show sess <id>` and `show sess all`: the parts of HAProxy's dump lbd knows, in its order
 /// and shape: the accept date and source, the frontend, the backend and
 /// the server, the stream's age and timeout, and each side's descriptor.
 fn dump(out: &mut String, program: &Program, s: &StreamInfo, now_ms: u64, start_unix_s: u64) {

@@ -171,6 +171,13 @@ fn show_sess_lists_a_tunnel_and_a_waiting_request_then_forgets_them() {
         "{one}"
     );
     assert_eq!(socat(&sock, "show sess 0x1\n"), "Session not found.\n\n");
+    let all = socat(&sock, "show sess all\n");
+    let heads: Vec<&str> = all.lines().filter(|l| l.starts_with("0x")).collect();
+    assert_eq!(heads.len(), 3, "{all}");
+    assert!(
+        heads[2].ends_with(" proto=unix_stream source=unix:1"),
+        "{all}"
+    );
 
     // The answer ends the request's stream; its connection stays open for
     // the next one, unlisted, as in HAProxy.
