@@ -1,5 +1,6 @@
 //! Live numbers shared by every worker and read by the runtime API: traffic
-//! counters and server state. Atomics only; this module depends on nothing.
+//! counters and server state, atomics only; and the live streams, one
+//! lock per worker (`streams`). This module depends on nothing.
 
 pub mod capture;
 pub mod counters;
