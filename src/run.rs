@@ -43,5 +43,6 @@ pub fn start(checked: Checked) -> Result<Running, String> {
         .map_err(|e| format!("[ALERT] {e}"))?;
     let server = proxy::serve(program, options).map_err(|e| format!("[ALERT] {e}"))?;
     api.set_pipes(server.pipes());
+    api.set_streams(server.streams());
     Ok(Running { server, api })
 }

@@ -106,8 +106,15 @@ pub fn show_servers_state(ctx: &Ctx, _: &mut Session, args: &[String]) -> Outcom
     Outcome::Text(format::servers_state::show(&ctx.program, only))
 }
 
-pub fn show_sess(ctx: &Ctx, _: &mut Session, _: &[String]) -> Outcome {
-    Outcome::Text(format::sess::show(ctx))
+pub fn show_sess(ctx: &Ctx, session: &mut Session, args: &[String]) -> Outcome {
+    let rest = args.get(2..).unwrap_or_default();
+    Outcome::Text(format::sess::show(ctx, rest, session.timeout_ms))
+}
+
+/// `shutdown session <id>`: ends the connection of a stream `show sess`
+/// listed.
+pub fn shutdown_session(ctx: &Ctx, _: &mut Session, args: &[String]) -> Outcome {
+    Outcome::Text(format::sess::shutdown(ctx, arg(args, 2)).to_string())
 }
 
 pub fn show_errors(ctx: &Ctx, _: &mut Session, args: &[String]) -> Outcome {

@@ -31,7 +31,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use parking_lot::RwLock;
 
 use crate::compile::program::Program;
-use crate::stats::PipeCounts;
+use crate::stats::{PipeCounts, Streams};
 use crate::stick::Tables;
 
 /// What every command reads: the program, its tables and process facts.
@@ -44,6 +44,8 @@ pub struct Ctx {
     pub cli_conns: Arc<AtomicU64>,
     /// The data plane's pipes for splicing, once it runs (`show info`).
     pub pipes: Option<Arc<PipeCounts>>,
+    /// The data plane's live streams, once it runs (`show sess`).
+    pub streams: Option<Arc<Streams>>,
 }
 
 /// The context commands run against, replaced on reload: each command
@@ -74,6 +76,7 @@ impl Live {
             start_unix_s: cur.start_unix_s,
             cli_conns: Arc::clone(&cur.cli_conns),
             pipes: cur.pipes.clone(),
+            streams: cur.streams.clone(),
         };
         *cur = Arc::new(next);
     }
@@ -87,6 +90,21 @@ impl Live {
             start_unix_s: cur.start_unix_s,
             cli_conns: Arc::clone(&cur.cli_conns),
             pipes,
+            streams: cur.streams.clone(),
+        };
+        *cur = Arc::new(next);
+    }
+
+    /// Attaches the data plane's stream registries once it runs.
+    pub fn set_streams(&self, streams: Arc<Streams>) {
+        let mut cur = self.current.write();
+        let next = Ctx {
+            program: Arc::clone(&cur.program),
+            tables: Arc::clone(&cur.tables),
+            start_unix_s: cur.start_unix_s,
+            cli_conns: Arc::clone(&cur.cli_conns),
+            pipes: cur.pipes.clone(),
+            streams: Some(streams),
         };
         *cur = Arc::new(next);
     }
@@ -104,6 +122,7 @@ impl Ctx {
             start_unix_s: now.saturating_sub(up).as_secs(),
             cli_conns: Arc::new(AtomicU64::new(0)),
             pipes: None,
+            streams: None,
         }
     }
 
@@ -167,6 +186,11 @@ impl ApiHandle {
     /// Lets `show info` report the data plane's pipes.
     pub fn set_pipes(&self, pipes: Option<Arc<PipeCounts>>) {
         self.live.set_pipes(pipes);
+    }
+
+    /// Lets `show sess` list the data plane's streams.
+    pub fn set_streams(&self, streams: Arc<Streams>) {
+        self.live.set_streams(streams);
     }
 
     /// Stops serving, waits for the thread and removes the socket files.

@@ -66,6 +66,11 @@ impl Server {
     pub fn pipes(&self) -> Option<Arc<crate::stats::PipeCounts>> {
         self.stop.shared.pipes.as_ref().map(|p| p.counts())
     }
+
+    /// The live streams of every worker (for `show sess`).
+    pub fn streams(&self) -> Arc<crate::stats::Streams> {
+        Arc::clone(&self.stop.shared.streams)
+    }
 }
 
 /// Stops a running [`Server`] from another thread (a signal handler, the
@@ -110,6 +115,7 @@ pub fn serve(program: Arc<Program>, opts: ServeOptions) -> Result<Server, StartE
         .unwrap_or_else(|| Arc::new(Tables::new(program.tables.clone())));
     let mut shared = Shared::new(program, tables, tls);
     shared.services = opts.services;
+    shared.streams = Arc::new(crate::stats::Streams::new(workers));
     let shared = Arc::new(shared);
     let stop = StopHandle {
         shared: Arc::clone(&shared),

@@ -2,6 +2,7 @@
 //! rules, then `mode tcp` forwarding here or the HTTP session loop.
 
 use std::net::SocketAddr;
+use std::os::fd::AsRawFd;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -20,10 +21,12 @@ use super::tcp::{self, Meters, Transferred};
 use crate::compile::program::{Mode, Proxy, ProxyId};
 use crate::rules::ctx::{RuleState, TlsFacts};
 use crate::stats::Counters;
+use crate::stats::streams::{Live, Origin};
 use crate::tls::{self, Peek, TlsInfo};
 
 /// Serves one client connection of frontend `frontend` to its end; `tls`
-/// is the bind's configuration when it terminates TLS.
+/// is the bind's configuration when it terminates TLS; `worker` lists the
+/// session's streams in its registry.
 pub async fn run(
     mut client: TcpStream,
     mut peer: SocketAddr,
@@ -31,6 +34,7 @@ pub async fn run(
     tls: Option<Arc<rustls::ServerConfig>>,
     shared: Arc<Shared>,
     accept_proxy: bool,
+    worker: usize,
 ) {
     let accepted_ms = crate::clock::refresh();
     let fe = shared.proxy(frontend);
@@ -59,6 +63,14 @@ pub async fn run(
         return;
     }
     let _session = OpenSession::new(&fe.frontend_counters);
+    let streams = shared.streams.worker(worker);
+    let origin = Origin {
+        src: peer,
+        frontend: frontend.0,
+        client_fd: client.as_raw_fd(),
+        kill: Arc::default(),
+    };
+    let kill = Arc::clone(&origin.kill);
     let local = client.local_addr().unwrap_or(peer);
     let state = parking_lot::Mutex::new(RuleState::new());
     let env = RuleEnv {
@@ -87,17 +99,30 @@ pub async fn run(
             None => return,
         },
     };
-    let result = match fe.mode {
-        Mode::Tcp => {
-            let log = Pending::session(&shared, fe, accepted_ms);
-            let mut outcome = Outcome::default();
-            let result = tcp_session(client, env, fe, &shared, &early, &mut outcome).await;
-            crate::clock::refresh();
-            outcome.error = result.err();
-            log.finish(&shared, fe, peer, &outcome);
-            result
+    let served = async {
+        match fe.mode {
+            Mode::Tcp => {
+                let log = Pending::session(&shared, fe, accepted_ms);
+                let mut outcome = Outcome::default();
+                let expires = deadline(fe.timeouts.client_ms);
+                let live = streams.open(&origin, accepted_ms, expires);
+                let sess = (env, &live);
+                let result = tcp_session(client, sess, fe, &shared, &early, &mut outcome).await;
+                crate::clock::refresh();
+                outcome.error = result.err();
+                log.finish(&shared, fe, peer, &outcome);
+                result
+            }
+            Mode::Http => {
+                let listing = (streams, &origin);
+                http::session::run(client, env, fe, &shared, &early, listing).await
+            }
         }
-        Mode::Http => http::session::run(client, env, fe, &shared, &early).await,
+    };
+    // `shutdown session`: the connection ends where it stands.
+    let result = tokio::select! {
+        r = served => r,
+        () = kill.notified() => Err(ProxyError::ClientClosed),
     };
     if let Err(e) = result {
         tracing::debug!(frontend = %fe.name, client = %peer, side = ?e.side(), "session ended: {e}");
@@ -196,7 +221,7 @@ async fn peek_client_sni(
 
 async fn tcp_session(
     mut client: Conn,
-    env: RuleEnv<'_>,
+    (env, live): (RuleEnv<'_>, &Live<'_>),
     fe: &Proxy,
     shared: &Shared,
     early: &[u8],
@@ -229,6 +254,7 @@ async fn tcp_session(
         return Ok(());
     }
     let _backend_session = OpenSession::new(&be.backend_counters);
+    live.backend_chosen(be.id.0, queue_deadline(be));
     let ctx = PickCtx {
         client: env.client.ip(),
         request: None,
@@ -253,6 +279,8 @@ async fn tcp_session(
     out.trace.connected_ms = Some(crate::clock::refresh());
     out.trace.server = Some(conn.slot.server);
     let server = &be.servers[conn.slot.server as usize];
+    let idle = tunnel_idle_ms(fe, be);
+    live.server_connected(conn.slot.server, conn_fd(&conn.stream), deadline(idle));
     let moved = Transferred::default();
     let meters = Meters {
         frontend: &fe.frontend_counters,
@@ -261,7 +289,6 @@ async fn tcp_session(
         session: Some(&moved),
         shutdown: Some(&server.state.shutdown_gen),
     };
-    let idle = tunnel_idle_ms(fe, be);
     let bufsize = shared.program.global.tune_bufsize as usize;
     let transport = tcp::Transport {
         idle_ms: idle,
@@ -308,6 +335,25 @@ impl<'a> OpenSession<'a> {
 impl Drop for OpenSession<'_> {
     fn drop(&mut self) {
         self.0.session_closed();
+    }
+}
+
+/// The clock when a timeout of `ms` started now fires (`show sess`).
+pub fn deadline(ms: Option<u64>) -> Option<u64> {
+    ms.map(|ms| crate::clock::now_ms().saturating_add(ms))
+}
+
+/// When a stream waiting for a server of `be` gives up: `timeout queue`,
+/// else `timeout connect`, as HAProxy does.
+pub fn queue_deadline(be: &Proxy) -> Option<u64> {
+    deadline(be.timeouts.queue_ms.or(be.timeouts.connect_ms))
+}
+
+/// The file descriptor of a client or server connection (`show sess`).
+pub fn conn_fd(conn: &Conn) -> i32 {
+    match conn {
+        Conn::Plain(tcp) => tcp.as_raw_fd(),
+        Conn::Tls(tls) => tls.get_ref().0.as_raw_fd(),
     }
 }
 

@@ -79,6 +79,8 @@ pub struct Shared {
     pub logs: super::log::Logs,
     /// Pipes for splicing tunnels; `None` with `nosplice`.
     pub pipes: Option<Arc<Pipes>>,
+    /// The live streams of every worker (`show sess`).
+    pub streams: Arc<crate::stats::Streams>,
     pub stop: watch::Sender<Stop>,
     stopping: AtomicBool,
 }
@@ -111,6 +113,7 @@ impl Shared {
         Shared {
             logs,
             pipes,
+            streams: Arc::default(),
             global_conns: Arc::new(Semaphore::new(global)),
             frontend_conns,
             backends,

@@ -25,7 +25,7 @@ pub fn spawn(
         .build()?;
     std::thread::Builder::new()
         .name(format!("lbd-worker-{index}"))
-        .spawn(move || runtime.block_on(run(listeners, shared)))
+        .spawn(move || runtime.block_on(run(index, listeners, shared)))
 }
 
 /// Live sessions of this worker, to wait for on a graceful stop.
@@ -45,13 +45,14 @@ impl Drop for Live {
     }
 }
 
-async fn run(listeners: Vec<Listener>, shared: Arc<Shared>) {
+async fn run(index: usize, listeners: Vec<Listener>, shared: Arc<Shared>) {
     let tracker = Arc::new(Tracker::default());
     let mut stop = shared.stop.subscribe();
     for l in listeners {
         match TcpListener::from_std(l.socket) {
             Ok(socket) => {
                 tokio::spawn(accept_loop(
+                    index,
                     l.accept_proxy,
                     socket,
                     l.proxy,
@@ -123,6 +124,7 @@ async fn wait_now(stop: &mut watch::Receiver<Stop>) {
 /// stops accepting. Taking the slot before `accept` would let one worker
 /// hold it while the kernel hands the connection to another.
 async fn accept_loop(
+    worker: usize,
     accept_proxy: bool,
     socket: TcpListener,
     proxy: super::ProxyId,
@@ -156,7 +158,7 @@ async fn accept_loop(
         let shared = Arc::clone(&shared);
         let tls = tls.clone();
         tokio::spawn(async move {
-            session::run(stream, peer, proxy, tls, shared, accept_proxy).await;
+            session::run(stream, peer, proxy, tls, shared, accept_proxy, worker).await;
             drop(permits);
             drop(live);
         });

@@ -556,8 +556,8 @@ pub static ROWS: &[Row] = &[
     row(
         "shutdown session [id]",
         "kill a specific session",
-        Level::User,
-        None,
+        Level::Admin,
+        Some(exec::shutdown_session),
     ),
     row(
         "shutdown sessions server <bk>/<srv>",

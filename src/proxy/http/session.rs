@@ -30,10 +30,12 @@ use crate::proxy::balance::PickCtx;
 use crate::proxy::connect;
 use crate::proxy::hooks::{self, RuleEnv, Verdict};
 use crate::proxy::log::{self, Outcome, Pending, Trace};
+use crate::proxy::session::{conn_fd, deadline, queue_deadline};
 use crate::proxy::shared::{Shared, Stop};
 use crate::rules::action::HttpVerdict;
 use crate::rules::message::{RequestHead, ResponseHead, Version};
 use crate::stats::Counters;
+use crate::stats::streams::{Live, Origin, Registry};
 use tokio::sync::watch;
 
 /// Buffers of one client connection, reused by every request on it.
@@ -107,6 +109,7 @@ pub async fn run(
     fe: &Proxy,
     shared: &Shared,
     early: &[u8],
+    (streams, origin): (&Registry, &Origin),
 ) -> Result<(), ProxyError> {
     let bufsize = shared.program.global.tune_bufsize as usize;
     let mut b = Bufs {
@@ -171,7 +174,11 @@ pub async fn run(
         first = false;
         Counters::add(&fe.frontend_counters.bytes_in, info.head_len as u64);
         let log = Pending::http(shared, fe, &b.req, t_request, idle_ms);
-        let next = serve_request(&mut client, env, fe, shared, &mut b, info, log).await?;
+        // A stream is listed from its head to its end, as HAProxy lists
+        // none for a connection waiting for its next request.
+        let live = streams.open(origin, stream_start_ms, deadline(fe.timeouts.client_ms));
+        let next = serve_request(&mut client, env, fe, shared, &mut b, info, log, &live).await?;
+        drop(live);
         stream_start_ms = crate::clock::now_ms();
         match next {
             Next::KeepAlive => {}
@@ -302,6 +309,7 @@ async fn read_head(
 
 /// Serves one parsed request to its end, then gives what it moved to the
 /// session's tracked stick table entries.
+#[allow(clippy::too_many_arguments)]
 async fn serve_request(
     client: &mut Conn,
     env: RuleEnv<'_>,
@@ -310,6 +318,7 @@ async fn serve_request(
     b: &mut Bufs,
     info: RequestInfo,
     log: Pending,
+    live: &Live<'_>,
 ) -> Result<Next, ProxyError> {
     crate::clock::refresh();
     hooks::request_started(env);
@@ -317,7 +326,7 @@ async fn serve_request(
         bytes_in: hooks::request_size(&b.req),
         ..StreamMeter::default()
     };
-    let result = route_request(client, env, fe, shared, b, info).await;
+    let result = route_request(client, env, fe, shared, b, info, live).await;
     crate::clock::refresh();
     hooks::stream_end(env, b.meter.bytes_in, b.meter.bytes_out, b.meter.status);
     let outcome = Outcome {
@@ -340,6 +349,7 @@ async fn route_request(
     shared: &Shared,
     b: &mut Bufs,
     info: RequestInfo,
+    live: &Live<'_>,
 ) -> Result<Next, ProxyError> {
     let peer = env.client;
     fe.frontend_counters
@@ -363,6 +373,7 @@ async fn route_request(
     };
     let _backend_session = crate::proxy::session::OpenSession::new(&be.backend_counters);
     b.meter.trace.backend = Some(be.id);
+    live.backend_chosen(be.id.0, queue_deadline(be));
     be.backend_counters.request_received(crate::clock::now_ms());
     if be.id != fe.id
         && let Some(next) = request_rules(client, env, shared, fe, be, b, unread_body).await
@@ -398,6 +409,8 @@ async fn route_request(
         let client_addrs = (env.client, env.local);
         let mut conn = match connect::connect(shared, be, &ctx, pooled, client_addrs, trace).await {
             Ok(c) => {
+                let expires = deadline(be.timeouts.server_ms);
+                live.server_connected(c.slot.server, conn_fd(&c.stream), expires);
                 b.meter.trace.server = Some(c.slot.server);
                 b.meter.trace.connected_ms = Some(crate::clock::refresh());
                 c

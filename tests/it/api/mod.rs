@@ -5,6 +5,7 @@
 
 mod cli;
 mod robust;
+mod sess;
 mod stat;
 mod tables;
 mod tools;

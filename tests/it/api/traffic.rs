@@ -51,7 +51,7 @@ impl Drop for Origin {
 
 /// `lbd -f <cfg>` with its stats socket up, or `None` (with the reason
 /// printed) while this build cannot serve the config yet.
-fn lbd_serving(dir: &Scratch, cfg: &str) -> Option<(crate::harness::Proc, PathBuf)> {
+pub(super) fn lbd_serving(dir: &Scratch, cfg: &str) -> Option<(crate::harness::Proc, PathBuf)> {
     use crate::harness::{Proc, check, eventually, lbd_bin};
     use std::time::Duration;
     let sock = dir.path.join("admin.sock");
