@@ -21,12 +21,19 @@ use super::tcp::{self, Meters, Transferred};
 use crate::compile::program::{Mode, Proxy, ProxyId};
 use crate::rules::ctx::{RuleState, TlsFacts};
 use crate::stats::Counters;
-use crate::stats::streams::{Live, Origin};
+use crate::stats::streams::{KillSwitch, Live, Origin};
 use crate::tls::{self, Peek, TlsInfo};
 
+/// Where a connection is listed for `show sess`: its worker's registry, and
+/// the switch that ends its task.
+pub struct Listing {
+    pub worker: usize,
+    pub kill: KillSwitch,
+}
+
 /// Serves one client connection of frontend `frontend` to its end; `tls`
-/// is the bind's configuration when it terminates TLS; `worker` lists the
-/// session's streams in its registry.
+/// is the bind's configuration when it terminates TLS; `listing` lists the
+/// session's streams in its worker's registry.
 pub async fn run(
     mut client: TcpStream,
     mut peer: SocketAddr,
@@ -34,7 +41,7 @@ pub async fn run(
     tls: Option<Arc<rustls::ServerConfig>>,
     shared: Arc<Shared>,
     accept_proxy: bool,
-    worker: usize,
+    listing: Listing,
 ) {
     let accepted_ms = crate::clock::refresh();
     let fe = shared.proxy(frontend);
@@ -63,14 +70,13 @@ pub async fn run(
         return;
     }
     let _session = OpenSession::new(&fe.frontend_counters);
-    let streams = shared.streams.worker(worker);
+    let streams = shared.streams.worker(listing.worker);
     let origin = Origin {
         src: peer,
         frontend: frontend.0,
         client_fd: client.as_raw_fd(),
-        kill: Arc::default(),
+        kill: listing.kill,
     };
-    let kill = Arc::clone(&origin.kill);
     let local = client.local_addr().unwrap_or(peer);
     let state = parking_lot::Mutex::new(RuleState::new());
     let env = RuleEnv {
@@ -119,12 +125,7 @@ pub async fn run(
             }
         }
     };
-    // `shutdown session`: the connection ends where it stands.
-    let result = tokio::select! {
-        r = served => r,
-        () = kill.notified() => Err(ProxyError::ClientClosed),
-    };
-    if let Err(e) = result {
+    if let Err(e) = served.await {
         tracing::debug!(frontend = %fe.name, client = %peer, side = ?e.side(), "session ended: {e}");
     }
 }

@@ -11,8 +11,9 @@ use tokio::net::TcpListener;
 use tokio::sync::{Notify, OwnedSemaphorePermit, watch};
 
 use super::listener::Listener;
-use super::session;
+use super::session::{self, Listing};
 use super::shared::{Shared, Stop};
+use crate::stats::streams::KillSwitch;
 
 /// Starts worker `index` on its listeners.
 pub fn spawn(
@@ -157,11 +158,18 @@ async fn accept_loop(
         let live = Live(Arc::clone(&tracker));
         let shared = Arc::clone(&shared);
         let tls = tls.clone();
-        tokio::spawn(async move {
-            session::run(stream, peer, proxy, tls, shared, accept_proxy, worker).await;
+        let kill = KillSwitch::default();
+        let listing = Listing {
+            worker,
+            kill: Arc::clone(&kill),
+        };
+        let task = tokio::spawn(async move {
+            session::run(stream, peer, proxy, tls, shared, accept_proxy, listing).await;
             drop(permits);
             drop(live);
         });
+        // `shutdown session` aborts the task: nothing polls for it meanwhile.
+        let _ = kill.set(task.abort_handle());
     }
 }
 

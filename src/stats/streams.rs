@@ -1,25 +1,32 @@
 //! The live streams of the data plane, for `show sess`: one registry per
 //! worker, each behind its own lock, so that workers never share one. A
-//! worker touches its registry when a stream starts (a `mode tcp`
-//! connection is accepted, an HTTP request head is read), when its backend
-//! and server are chosen, and when it ends; the runtime API walks every
-//! registry and copies the entries out.
+//! worker locks its registry only when a client connection opens and
+//! closes; what changes per request (the stream's id, start, backend,
+//! server, deadline, and whether a request is in flight at all) lives in
+//! the connection's own cell of atomics, so a kept-alive connection's
+//! requests take no lock. The runtime API walks every registry and reads
+//! the cells.
 //!
 //! An HTTP connection waiting for its next request has no stream, as in
 //! HAProxy 2.6, whose idle keep-alive connections are not listed.
 //!
-//! `shutdown session <id>` wakes the stream's connection through its
-//! [`Origin::kill`]; the session ends when it sees it.
+//! `shutdown session <id>` aborts the connection's task through its
+//! [`Origin::kill`] (dropping the session where it stands, like HAProxy's
+//! kill), which costs the session nothing while it runs.
 //!
 //! Proxies and servers are named by their index in the program (the API
 //! resolves the names); times are the caller's milliseconds on the process
 //! clock.
 
 use std::net::SocketAddr;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU32, AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
 
 use parking_lot::Mutex;
-use tokio::sync::Notify;
+use tokio::task::AbortHandle;
+
+/// The handle that ends a connection's task, set by whoever spawned it.
+pub type KillSwitch = Arc<OnceLock<AbortHandle>>;
 
 /// How many bits of a stream id name its worker.
 const WORKER_BITS: u32 = 8;
@@ -68,8 +75,8 @@ pub struct Origin {
     pub src: SocketAddr,
     pub frontend: u32,
     pub client_fd: i32,
-    /// Notified once to end the connection (`shutdown session`).
-    pub kill: Arc<Notify>,
+    /// Ends the connection (`shutdown session`).
+    pub kill: KillSwitch,
 }
 
 /// Every worker's registry.
@@ -98,38 +105,37 @@ impl Streams {
         let mut out = Vec::new();
         for w in self.workers.iter() {
             let inner = w.inner.lock();
-            out.extend(inner.slots.iter().flatten().map(|s| s.info));
+            out.extend(inner.slots.iter().flatten().filter_map(|c| c.info()));
         }
         out
     }
 
     /// The live stream `id`, if any.
     pub fn find(&self, id: u64) -> Option<StreamInfo> {
-        let worker = (id & ((1 << WORKER_BITS) - 1)) as usize;
-        let w = self.workers.get(worker)?;
-        let inner = w.inner.lock();
-        inner
-            .slots
-            .iter()
-            .flatten()
-            .find(|s| s.info.id == id)
-            .map(|s| s.info)
+        self.with_cell(id, |c| c.info()).flatten()
     }
 
     /// Asks the connection of stream `id` to end; whether it is live.
     pub fn kill(&self, id: u64) -> bool {
-        let worker = (id & ((1 << WORKER_BITS) - 1)) as usize;
-        let Some(w) = self.workers.get(worker) else {
-            return false;
-        };
-        let inner = w.inner.lock();
-        match inner.slots.iter().flatten().find(|s| s.info.id == id) {
-            Some(s) => {
-                s.kill.notify_one();
-                true
+        self.with_cell(id, |c| {
+            if let Some(task) = c.kill.get() {
+                task.abort();
             }
-            None => false,
-        }
+        })
+        .is_some()
+    }
+
+    /// Runs `f` on the cell whose current stream is `id`.
+    fn with_cell<T>(&self, id: u64, f: impl FnOnce(&Cell) -> T) -> Option<T> {
+        let worker = (id & ((1 << WORKER_BITS) - 1)) as usize;
+        let w = self.workers.get(worker)?;
+        let inner = w.inner.lock();
+        let cell = inner
+            .slots
+            .iter()
+            .flatten()
+            .find(|c| c.active.load(Ordering::Relaxed) && c.id.load(Ordering::Relaxed) == id)?;
+        Some(f(cell))
     }
 
     /// How many streams are live.
@@ -138,7 +144,8 @@ impl Streams {
             .iter()
             .map(|w| {
                 let inner = w.inner.lock();
-                inner.slots.len() - inner.free.len()
+                let active = |c: &&Arc<Cell>| c.active.load(Ordering::Relaxed);
+                inner.slots.iter().flatten().filter(active).count()
             })
             .sum()
     }
@@ -154,26 +161,70 @@ impl Default for Streams {
     }
 }
 
-/// One worker's live streams: a slab whose freed slots are reused, so a
-/// stream costs no allocation once the slab has grown to the worker's
+/// One worker's client connections: a slab whose freed slots are reused,
+/// so a connection costs no slab growth once it has reached the worker's
 /// peak.
 #[derive(Debug)]
 pub struct Registry {
     worker: u64,
+    /// Streams started by this worker so far (ids).
+    started: AtomicU64,
     inner: Mutex<Slab>,
 }
 
+/// One client connection and its current stream.
 #[derive(Debug)]
-struct Slot {
-    info: StreamInfo,
-    kill: Arc<Notify>,
+struct Cell {
+    src: SocketAddr,
+    frontend: u32,
+    client_fd: i32,
+    kill: KillSwitch,
+    /// A stream is in flight (always, for a `mode tcp` connection).
+    active: AtomicBool,
+    id: AtomicU64,
+    started_ms: AtomicU64,
+    /// `NONE_U32` until chosen.
+    backend: AtomicU32,
+    server: AtomicU32,
+    /// `NONE_FD` until connected.
+    server_fd: AtomicI32,
+    /// `NONE_U64` when no timeout is set.
+    expires_ms: AtomicU64,
+}
+
+const NONE_U32: u32 = u32::MAX;
+const NONE_FD: i32 = i32::MIN;
+const NONE_U64: u64 = u64::MAX;
+
+fn some_u32(v: u32) -> Option<u32> {
+    (v != NONE_U32).then_some(v)
+}
+
+impl Cell {
+    /// The stream in flight, if any.
+    fn info(&self) -> Option<StreamInfo> {
+        if !self.active.load(Ordering::Relaxed) {
+            return None;
+        }
+        let fd = self.server_fd.load(Ordering::Relaxed);
+        let expires = self.expires_ms.load(Ordering::Relaxed);
+        Some(StreamInfo {
+            id: self.id.load(Ordering::Relaxed),
+            src: self.src,
+            frontend: self.frontend,
+            backend: some_u32(self.backend.load(Ordering::Relaxed)),
+            server: some_u32(self.server.load(Ordering::Relaxed)),
+            started_ms: self.started_ms.load(Ordering::Relaxed),
+            client_fd: self.client_fd,
+            server_fd: (fd != NONE_FD).then_some(fd),
+            expires_ms: (expires != NONE_U64).then_some(expires),
+        })
+    }
 }
 
 #[derive(Debug, Default)]
 struct Slab {
-    /// Streams started by this worker so far.
-    started: u64,
-    slots: Vec<Option<Slot>>,
+    slots: Vec<Option<Arc<Cell>>>,
     free: Vec<usize>,
 }
 
@@ -181,89 +232,106 @@ impl Registry {
     fn new(worker: u64) -> Registry {
         Registry {
             worker,
+            started: AtomicU64::new(0),
             inner: Mutex::new(Slab::default()),
         }
     }
 
-    /// Lists a new stream until the returned guard is dropped.
+    /// Lists a connection whose stream starts now (`mode tcp`) until the
+    /// returned guard is dropped.
     pub fn open(&self, origin: &Origin, started_ms: u64, expires_ms: Option<u64>) -> Live<'_> {
-        let mut inner = self.inner.lock();
-        inner.started += 1;
-        let id = (inner.started << WORKER_BITS) | self.worker;
-        let info = StreamInfo {
-            id,
+        let live = self.open_idle(origin);
+        live.start(started_ms, expires_ms);
+        live
+    }
+
+    /// Lists a connection with no stream yet (HTTP: one per request, see
+    /// [`Live::start`] and [`Live::finish`]).
+    pub fn open_idle(&self, origin: &Origin) -> Live<'_> {
+        let cell = Arc::new(Cell {
             src: origin.src,
             frontend: origin.frontend,
-            backend: None,
-            server: None,
-            started_ms,
             client_fd: origin.client_fd,
-            server_fd: None,
-            expires_ms,
-        };
-        let info = Slot {
-            info,
             kill: Arc::clone(&origin.kill),
-        };
+            active: AtomicBool::new(false),
+            id: AtomicU64::new(0),
+            started_ms: AtomicU64::new(0),
+            backend: AtomicU32::new(NONE_U32),
+            server: AtomicU32::new(NONE_U32),
+            server_fd: AtomicI32::new(NONE_FD),
+            expires_ms: AtomicU64::new(NONE_U64),
+        });
+        let mut inner = self.inner.lock();
         let slot = match inner.free.pop() {
             Some(i) => {
-                inner.slots[i] = Some(info);
+                inner.slots[i] = Some(Arc::clone(&cell));
                 i
             }
             None => {
-                inner.slots.push(Some(info));
+                inner.slots.push(Some(Arc::clone(&cell)));
                 inner.slots.len() - 1
             }
         };
         Live {
             registry: self,
             slot,
+            cell,
         }
     }
 }
 
-/// A listed stream; dropping it removes the entry.
+/// A listed connection; dropping it removes the entry.
 #[derive(Debug)]
 pub struct Live<'a> {
     registry: &'a Registry,
     slot: usize,
+    cell: Arc<Cell>,
+}
+
+fn opt_u64(v: Option<u64>) -> u64 {
+    v.unwrap_or(NONE_U64)
 }
 
 impl Live<'_> {
-    fn update(&self, f: impl FnOnce(&mut StreamInfo)) {
-        let mut inner = self.registry.inner.lock();
-        if let Some(Some(slot)) = inner.slots.get_mut(self.slot) {
-            f(&mut slot.info);
-        }
+    /// A new stream starts on this connection: a new id, no backend or
+    /// server yet, the first timeout at `expires_ms`.
+    pub fn start(&self, started_ms: u64, expires_ms: Option<u64>) {
+        let c = &self.cell;
+        let n = self.registry.started.fetch_add(1, Ordering::Relaxed) + 1;
+        c.id.store((n << WORKER_BITS) | self.registry.worker, Ordering::Relaxed);
+        c.started_ms.store(started_ms, Ordering::Relaxed);
+        c.backend.store(NONE_U32, Ordering::Relaxed);
+        c.server.store(NONE_U32, Ordering::Relaxed);
+        c.server_fd.store(NONE_FD, Ordering::Relaxed);
+        c.expires_ms.store(opt_u64(expires_ms), Ordering::Relaxed);
+        c.active.store(true, Ordering::Relaxed);
+    }
+
+    /// The stream ended; the connection stays listed without one.
+    pub fn finish(&self) {
+        self.cell.active.store(false, Ordering::Relaxed);
     }
 
     /// The backend is chosen; the stream now waits for a server until
     /// `expires_ms`.
     pub fn backend_chosen(&self, backend: u32, expires_ms: Option<u64>) {
-        self.update(|s| {
-            s.backend = Some(backend);
-            s.expires_ms = expires_ms;
-        });
+        let c = &self.cell;
+        c.backend.store(backend, Ordering::Relaxed);
+        c.expires_ms.store(opt_u64(expires_ms), Ordering::Relaxed);
     }
 
     /// Connected to `server` of the backend over `fd`; the next timeout
     /// fires at `expires_ms`.
     pub fn server_connected(&self, server: u32, fd: i32, expires_ms: Option<u64>) {
-        self.update(|s| {
-            s.server = Some(server);
-            s.server_fd = Some(fd);
-            s.expires_ms = expires_ms;
-        });
+        let c = &self.cell;
+        c.server.store(server, Ordering::Relaxed);
+        c.server_fd.store(fd, Ordering::Relaxed);
+        c.expires_ms.store(opt_u64(expires_ms), Ordering::Relaxed);
     }
 
-    /// This stream's id.
+    /// The current stream's id.
     pub fn id(&self) -> u64 {
-        let inner = self.registry.inner.lock();
-        inner
-            .slots
-            .get(self.slot)
-            .and_then(Option::as_ref)
-            .map_or(0, |s| s.info.id)
+        self.cell.id.load(Ordering::Relaxed)
     }
 }
 
@@ -321,6 +389,29 @@ mod tests {
         assert!(!streams.kill(ia));
         drop((b, c));
         assert!(streams.is_empty());
+    }
+
+    #[test]
+    fn an_idle_connection_lists_a_stream_only_while_one_is_in_flight() {
+        let streams = Streams::new(1);
+        let conn = streams.worker(0).open_idle(&origin(7));
+        assert!(streams.snapshot().is_empty());
+        conn.start(5, Some(9));
+        conn.backend_chosen(1, None);
+        conn.server_connected(0, 20, Some(30));
+        let first = conn.id();
+        assert_eq!(streams.find(first).and_then(|s| s.server_fd), Some(20));
+        conn.finish();
+        assert!(streams.snapshot().is_empty());
+        assert!(!streams.kill(first));
+        // The next request is a new stream: new id, nothing chosen yet.
+        conn.start(6, None);
+        let next = streams.find(conn.id()).expect("in flight");
+        assert_ne!(next.id, first);
+        assert_eq!(
+            (next.backend, next.server, next.expires_ms),
+            (None, None, None)
+        );
     }
 
     #[test]

@@ -126,6 +126,8 @@ pub async fn run(
         timer: LazyTimer::default(),
         stop: shared.stop.subscribe(),
     };
+    // Listed for `show sess` while a request is in flight.
+    let live = streams.open_idle(origin);
     // Bytes that came with a PROXY header start the first request.
     b.client.extend(early);
     let mut first = true;
@@ -176,9 +178,10 @@ pub async fn run(
         let log = Pending::http(shared, fe, &b.req, t_request, idle_ms);
         // A stream is listed from its head to its end, as HAProxy lists
         // none for a connection waiting for its next request.
-        let live = streams.open(origin, stream_start_ms, deadline(fe.timeouts.client_ms));
-        let next = serve_request(&mut client, env, fe, shared, &mut b, info, log, &live).await?;
-        drop(live);
+        live.start(stream_start_ms, deadline(fe.timeouts.client_ms));
+        let next = serve_request(&mut client, env, fe, shared, &mut b, info, log, &live).await;
+        live.finish();
+        let next = next?;
         stream_start_ms = crate::clock::now_ms();
         match next {
             Next::KeepAlive => {}
