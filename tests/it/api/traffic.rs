@@ -188,7 +188,13 @@ fn show_table_after_real_traffic() {
     // The readiness probes are connections too: HAProxy counts them as well.
     let probes = conn_cnt(&socat(&sock, "show table www\n"));
     count(front, 3);
+    // Sessions end a moment after their answer: wait until the last one
+    // has released the entry.
+    let released = crate::servers::wait_for(|| {
+        socat(&sock, "show table www\n").contains(": key=127.0.0.1 use=0 exp=")
+    });
     let table = socat(&sock, "show table www\n");
+    assert!(released, "{table}");
     let lines: Vec<&str> = table.lines().collect();
     assert_eq!(
         lines[0], "# table: www, type: ip, size:1024, used:1",
