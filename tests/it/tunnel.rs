@@ -136,13 +136,23 @@ fn show_info_counts_the_pipes_of_open_tunnels() {
         sock.display()
     );
     let _lbd = start_lbd("pipes", &tunnel_cfg(p, s, &global), p);
-    // The readiness probe's connection may have used (and given back) one.
-    let (max, used, idle) = pipes(&sock);
-    assert_eq!((max, used), (100, 0), "a quarter of maxconn, none in use");
+    // The readiness probe's connection may use (and give back) some: wait
+    // until its tunnel has ended.
+    assert!(
+        servers::wait_for(|| pipes(&sock).1 == 0),
+        "{:?}",
+        pipes(&sock)
+    );
+    let (max, _, idle) = pipes(&sock);
+    assert_eq!(max, 100, "a quarter of maxconn");
     assert!(idle <= 2, "{idle}");
     let a = open_tunnel(p);
     let b = open_tunnel(p);
-    assert_eq!(pipes(&sock).1, 4, "two per open tunnel");
+    assert!(
+        servers::wait_for(|| pipes(&sock).1 == 4),
+        "two per open tunnel: {:?}",
+        pipes(&sock)
+    );
     drop(a);
     drop(b);
     // Closed tunnels give their empty pipes back to the worker's pool.
@@ -157,7 +167,11 @@ fn show_info_counts_the_pipes_of_open_tunnels() {
     let pooled = pipes(&sock).2;
     // A new tunnel takes them from the pool instead of making more.
     let _c = open_tunnel(p);
-    assert_eq!(pipes(&sock), (100, 2, pooled - 2));
+    assert!(
+        servers::wait_for(|| pipes(&sock) == (100, 2, pooled - 2)),
+        "{:?} with {pooled} pooled",
+        pipes(&sock)
+    );
 }
 
 #[test]
