@@ -126,18 +126,31 @@ fn now_unix_ms() -> u64 {
 
 /// `22/Nov/2026:23:19:27.263` (UTC).
 pub fn stamp(unix_ms: u64) -> String {
+    date(unix_ms, false)
+}
+
+/// `25/Nov/2026:21:46:06.787000` (UTC), as `show sess` dumps print it.
+pub(super) fn stamp_us(unix_ms: u64) -> String {
+    date(unix_ms, true)
+}
+
+fn date(unix_ms: u64, micros: bool) -> String {
     const MONTHS: [&str; 12] = [
         "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
     ];
     let secs = unix_ms / 1000;
     let (y, m, d) = civil_from_days((secs / 86_400) as i64);
+    let fraction = if micros {
+        format!("{:06}", unix_ms % 1000 * 1000)
+    } else {
+        format!("{:03}", unix_ms % 1000)
+    };
     format!(
-        "{d:02}/{}/{y}:{:02}:{:02}:{:02}.{:03}",
+        "{d:02}/{}/{y}:{:02}:{:02}:{:02}.{fraction}",
         MONTHS[(m as usize + 11) % 12],
         secs / 3600 % 24,
         secs / 60 % 60,
         secs % 60,
-        unix_ms % 1000
     )
 }
 

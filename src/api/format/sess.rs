@@ -14,6 +14,7 @@
 use std::net::SocketAddr;
 
 use super::super::Ctx;
+use super::errors::stamp_us;
 use crate::compile::program::{Mode, Program};
 use crate::stats::StreamInfo;
 use crate::stats::streams::cli_stream_id;
@@ -126,7 +127,7 @@ fn cli_dump(id: u64, start_unix_s: u64, now_ms: u64) -> String {
     let now_unix_ms = start_unix_s.saturating_mul(1000).saturating_add(now_ms);
     format!(
         "0x{id:x}: [{}] id={} proto=unix_stream source=unix:1\n  frontend=GLOBAL (id=0 mode=tcp)\n",
-        log_date(now_unix_ms),
+        stamp_us(now_unix_ms),
         id >> 8
     )
 }
@@ -142,7 +143,7 @@ fn dump(out: &mut String, program: &Program, s: &StreamInfo, now_ms: u64, start_
     out.push_str(&format!(
         "0x{:x}: [{}] id={} proto={} source={}\n",
         s.id,
-        log_date(accept_unix_ms),
+        stamp_us(accept_unix_ms),
         s.id >> 8,
         proto(s.src),
         addr(s.src)
@@ -262,38 +263,6 @@ pub fn human_time(secs: u64) -> String {
     out
 }
 
-/// `25/Nov/2026:21:46:06.787084`: the accept date of a dump, UTC.
-fn log_date(unix_ms: u64) -> String {
-    const MONTHS: [&str; 12] = [
-        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-    ];
-    let secs = unix_ms / 1000;
-    let (y, m, d) = civil_from_days((secs / 86_400) as i64);
-    let tod = secs % 86_400;
-    format!(
-        "{d:02}/{}/{y}:{:02}:{:02}:{:02}.{:06}",
-        MONTHS[(m as usize).saturating_sub(1).min(11)],
-        tod / 3600,
-        tod % 3600 / 60,
-        tod % 60,
-        unix_ms % 1000 * 1000
-    )
-}
-
-/// (year, month 1-12, day 1-31) of a day count since 1970-01-01.
-fn civil_from_days(days: i64) -> (i64, u32, u32) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    (y, m, d)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -329,8 +298,8 @@ mod tests {
     #[test]
     fn dates_are_utc_log_dates() {
         // 2026-11-25 21:46:06.787 UTC.
-        assert_eq!(log_date(1_795_643_166_787), "25/Nov/2026:21:46:06.787000");
-        assert_eq!(log_date(0), "01/Jan/1970:00:00:00.000000");
+        assert_eq!(stamp_us(1_795_643_166_787), "25/Nov/2026:21:46:06.787000");
+        assert_eq!(stamp_us(0), "01/Jan/1970:00:00:00.000000");
     }
 
     /// The field names of a line, after its id.
