@@ -168,3 +168,31 @@ pub fn http_get(port: u16, path: &str) -> Option<String> {
     s.read_to_string(&mut body).ok()?;
     Some(body)
 }
+
+/// Starts haproxy on `cfg`, whose `@SOCK@` becomes a stats socket in
+/// `dir`; waits (bounded) until that socket answers at admin level.
+/// Returns the process (stopped on drop) and the socket's path.
+pub fn start_haproxy(dir: &Scratch, cfg: &str) -> (crate::harness::Proc, PathBuf) {
+    let sock = dir.path.join("hap.sock");
+    let path = dir.write(
+        "hap.cfg",
+        &cfg.replace("@SOCK@", &sock.display().to_string()),
+    );
+    let proc = crate::harness::Proc::spawn(
+        "haproxy",
+        Command::new("haproxy")
+            .arg("-db")
+            .arg("-f")
+            .arg(&path)
+            .current_dir(&dir.path)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null()),
+    );
+    let ready = crate::harness::eventually(100, std::time::Duration::from_millis(50), || {
+        sock.exists()
+            .then(|| socat(&sock, "show cli level\n"))
+            .filter(|a| a == "admin\n\n")
+    });
+    assert!(ready.is_some(), "haproxy did not open its stats socket");
+    (proc, sock)
+}

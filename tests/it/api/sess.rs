@@ -247,7 +247,6 @@ fn show_sess_lines_have_haproxys_fields() {
     if skip_without("socat") || skip_without("haproxy") {
         return;
     }
-    use crate::harness::Proc;
     let (web_port, web_got, _web_release) = origin(true);
     let (hold_port, hold_got, _hold_release) = origin(false);
     let cfg = |www: u16, tun: u16| {
@@ -263,28 +262,7 @@ fn show_sess_lines_have_haproxys_fields() {
     // HAProxy.
     let (hap_www, hap_tun) = (free_port(), free_port());
     let hap_dir = Scratch::new("api-sess-haproxy");
-    let hap_sock = hap_dir.path.join("hap.sock");
-    let hap_cfg = hap_dir.write(
-        "hap.cfg",
-        &cfg(hap_www, hap_tun).replace("@SOCK@", &hap_sock.display().to_string()),
-    );
-    let _haproxy = Proc::spawn(
-        "haproxy",
-        Command::new("haproxy")
-            .arg("-db")
-            .arg("-f")
-            .arg(&hap_cfg)
-            .current_dir(&hap_dir.path)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null()),
-    );
-    let ready = eventually(100, Duration::from_millis(50), || {
-        hap_sock
-            .exists()
-            .then(|| socat(&hap_sock, "show cli level\n"))
-            .filter(|a| a == "admin\n\n")
-    });
-    assert!(ready.is_some(), "haproxy did not open its stats socket");
+    let (_haproxy, hap_sock) = start_haproxy(&hap_dir, &cfg(hap_www, hap_tun));
     // lbd.
     let (lbd_www, lbd_tun) = (free_port(), free_port());
     let dir = Scratch::new("api-sess-lbd");

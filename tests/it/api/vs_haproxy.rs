@@ -38,32 +38,10 @@ fn same_answers_as_haproxy_on_the_same_config() {
     if skip_without("socat") || skip_without("haproxy") {
         return;
     }
-    use crate::harness::{Proc, eventually, free_port};
-    use std::time::Duration;
+    use crate::harness::free_port;
     let cfg = side_by_side_cfg([free_port(), free_port(), free_port()]);
     let hap_dir = Scratch::new("api-vs-haproxy");
-    let hap_sock = hap_dir.path.join("hap.sock");
-    let hap_cfg = hap_dir.write(
-        "hap.cfg",
-        &cfg.replace("@SOCK@", &hap_sock.display().to_string()),
-    );
-    let _haproxy = Proc::spawn(
-        "haproxy",
-        Command::new("haproxy")
-            .arg("-db")
-            .arg("-f")
-            .arg(&hap_cfg)
-            .current_dir(&hap_dir.path)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null()),
-    );
-    let ready = eventually(100, Duration::from_millis(50), || {
-        hap_sock
-            .exists()
-            .then(|| socat(&hap_sock, "show cli level\n"))
-            .filter(|a| a == "admin\n\n")
-    });
-    assert!(ready.is_some(), "haproxy did not open its stats socket");
+    let (_haproxy, hap_sock) = start_haproxy(&hap_dir, &cfg);
     let api = Api::start("api-vs-lbd", &cfg);
     let hap = |line: &str| socat(&hap_sock, &format!("{line}\n"));
 
