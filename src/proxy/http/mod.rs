@@ -34,15 +34,22 @@ where
         return fut.await;
     };
     let mut fut = std::pin::pin!(fut);
-    let at_once = std::future::poll_fn(|cx| match fut.as_mut().poll(cx) {
-        std::task::Poll::Ready(done) => std::task::Poll::Ready(Some(done)),
-        std::task::Poll::Pending => std::task::Poll::Ready(None),
-    })
-    .await;
-    if let Some(done) = at_once {
+    if let Some(done) = poll_once(fut.as_mut()).await {
         return done;
     }
     tokio::time::timeout(std::time::Duration::from_millis(ms), fut)
         .await
         .unwrap_or(Err(on_timeout))
+}
+
+/// Polls `fut` once: its output if it finished there, else `None` (it is
+/// then registered for wake-ups like any pending future).
+pub async fn poll_once<F: std::future::Future>(
+    mut fut: std::pin::Pin<&mut F>,
+) -> Option<F::Output> {
+    std::future::poll_fn(|cx| match fut.as_mut().poll(cx) {
+        std::task::Poll::Ready(done) => std::task::Poll::Ready(Some(done)),
+        std::task::Poll::Pending => std::task::Poll::Ready(None),
+    })
+    .await
 }

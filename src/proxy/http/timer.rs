@@ -1,35 +1,25 @@
-//! One timer per client connection (or tunnel direction), re-armed lazily. Arming and cancelling
-//! a runtime timer for every wait (the next request, the server's answer)
-//! showed in profiles of keep-alive traffic; here each wait only computes
-//! its deadline. The timer stays armed at an earlier deadline; when it
+//! One timer per client connection (or tunnel direction), re-armed
+//! lazily. Arming and cancelling a runtime timer for every wait (the next
+//! request, the server's answer) showed in profiles of keep-alive traffic;
+//! here each wait only computes its deadline. The timer stays armed at an earlier deadline; when it
 //! fires before the wait's own deadline it is moved there, so a connection
 //! whose waits all end in time touches the timer about once per timeout
 //! period instead of twice per request.
 
 use std::future::Future;
 use std::pin::{Pin, pin};
-use std::task::Poll;
 use std::time::Duration;
 
 use tokio::time::{Instant, Sleep};
 
 use crate::proxy::ProxyError;
 
+/// Created empty: a connection that never waits with a timeout allocates
+/// no timer.
+#[derive(Default)]
 pub struct LazyTimer {
-    sleep: Pin<Box<Sleep>>,
-    /// Where `sleep` is armed.
-    armed: Instant,
-}
-
-impl Default for LazyTimer {
-    fn default() -> LazyTimer {
-        // Armed far away: the first wait with a deadline moves it closer.
-        let far = Instant::now() + Duration::from_secs(86_400 * 365);
-        LazyTimer {
-            sleep: Box::pin(tokio::time::sleep_until(far)),
-            armed: far,
-        }
-    }
+    /// The timer and where it is armed, once a wait needed one.
+    sleep: Option<(Pin<Box<Sleep>>, Instant)>,
 }
 
 impl LazyTimer {
@@ -49,12 +39,7 @@ impl LazyTimer {
             return fut.await;
         };
         let mut fut = pin!(fut);
-        let at_once = std::future::poll_fn(|cx| match fut.as_mut().poll(cx) {
-            Poll::Ready(done) => Poll::Ready(Some(done)),
-            Poll::Pending => Poll::Ready(None),
-        })
-        .await;
-        if let Some(done) = at_once {
+        if let Some(done) = super::poll_once(fut.as_mut()).await {
             return done;
         }
         let deadline = Instant::now() + Duration::from_millis(ms);
@@ -67,27 +52,35 @@ impl LazyTimer {
         deadline: Instant,
         mut fut: Pin<&mut F>,
     ) -> Option<F::Output> {
-        if deadline < self.armed {
-            self.arm(deadline);
-        }
+        let (sleep, armed) = match &mut self.sleep {
+            Some((sleep, armed)) => {
+                if deadline < *armed {
+                    sleep.as_mut().reset(deadline);
+                    *armed = deadline;
+                }
+                (sleep, armed)
+            }
+            None => {
+                let (sleep, armed) = self
+                    .sleep
+                    .insert((Box::pin(tokio::time::sleep_until(deadline)), deadline));
+                (sleep, armed)
+            }
+        };
         loop {
             tokio::select! {
                 biased;
                 done = fut.as_mut() => return Some(done),
-                () = self.sleep.as_mut() => {
+                () = sleep.as_mut() => {
                     if Instant::now() >= deadline {
                         return None;
                     }
                     // Armed for an earlier wait: move on to this one's end.
-                    self.arm(deadline);
+                    sleep.as_mut().reset(deadline);
+                    *armed = deadline;
                 }
             }
         }
-    }
-
-    fn arm(&mut self, at: Instant) {
-        self.sleep.as_mut().reset(at);
-        self.armed = at;
     }
 }
 
